@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What temporal_ca and temporal_leaf share as Ansible modules: options, the run, the result.
+Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import certificate_facts
+from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
+from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
+
+# Keep in sync with plugins/doc_fragments/_subject.py.
+SUBJECT_ARGS = dict(
+    common_name=dict(type="str"),
+    organization=dict(type="str"),
+    organizational_unit=dict(type="str"),
+    country=dict(type="str"),
+    state_or_province=dict(type="str"),
+    locality=dict(type="str"),
+)
+
+# Keep in sync with plugins/doc_fragments/_issue.py.
+ISSUE_ARGS = dict(
+    path=dict(type="path", required=True),
+    renew_before=dict(type="str", default="33%"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    force=dict(type="bool", default=False),
+    backup=dict(type="bool", default=False),
+    private_key_mode=dict(type="str", default="0600"),
+)
+
+
+def issue_argument_spec(key_type_default, validity_default, reuse_key_default, **module_args):
+    spec = dict(SUBJECT_ARGS)
+    spec.update(ISSUE_ARGS)
+    spec.update(
+        key_type=dict(type="str", default=key_type_default, choices=list(KEY_TYPES)),
+        validity=dict(type="str", default=validity_default),
+        reuse_key=dict(type="bool", default=reuse_key_default),
+    )
+    spec.update(module_args)
+    return spec
+
+
+def _diff_view(facts):
+    if facts is None:
+        return {}
+    return {name: facts[name] for name in DIFF_FACTS}
+
+
+def _apply_file_attributes(module, paths, changed):
+    """mode/owner/group on the files that exist; keys and PKCS#12 files get private_key_mode."""
+    for path, secret in paths:
+        if not path or not os.path.exists(path):
+            continue
+        file_args = module.load_file_common_arguments(module.params, path=path)
+        if secret:
+            file_args["mode"] = module.params["private_key_mode"]
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed
+
+
+def run_issue_module(module, backend_class, check_mode_issuer_error=None):
+    """Plan, write (unless check mode), and exit with the result. Keys and passphrases never appear in it."""
+    assert_required_cryptography_version(module)
+    params = module.params
+    try:
+        backend = backend_class(params, module.check_mode)
+        outcome = backend.plan()
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        if check_mode_issuer_error is not None and isinstance(exc, check_mode_issuer_error):
+            module.warn("{0} does not exist yet; in check mode the certificate is reported as to be created".format(exc.path))
+            module.exit_json(changed=True, reason="created", reason_detail="issuer not created yet (check mode)")
+        raise
+
+    backups = {}
+    if not module.check_mode:
+        try:
+            if outcome.files:
+                backups = write_files(outcome.files, params["backup"])
+            if outcome.removals:
+                _removed, removal_backups = remove_files(outcome.removals, params["backup"])
+                backups.update(removal_backups)
+        except PKIError as exc:
+            module.fail_json(msg=str(exc))
+        except OSError as exc:
+            module.fail_json(msg="writing files failed: {0}".format(exc))
+
+    changed = outcome.changed
+    result = dict(reason=outcome.reason, reason_detail="; ".join(outcome.details) or None)
+    if params["state"] == "present":
+        paths = [(params.get(option), secret) for option, secret in backend.path_options.items()]
+        changed = _apply_file_attributes(module, paths, changed)
+        result.update(certificate_facts(outcome.certificate))
+    else:
+        result["removed"] = outcome.removals
+    if backups:
+        result["backup_files"] = backups
+    for option in backend.path_options:
+        result[option] = params.get(option)
+    if module._diff:
+        after = certificate_facts(outcome.certificate) if params["state"] == "present" else None
+        result["diff"] = dict(before=_diff_view(outcome.before), after=_diff_view(after))
+    for warning in outcome.warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, **result)
