@@ -51,8 +51,7 @@ class CABackend(IssueBackend):
         self.permitted = [parse_name_constraint(c, "name_constraints_permitted") for c in params.get("name_constraints_permitted") or []]
         self.excluded = [parse_name_constraint(c, "name_constraints_excluded") for c in params.get("name_constraints_excluded") or []]
 
-    def passphrase(self):
-        return self.params.get("private_key_passphrase")
+    passphrase_option = "private_key_passphrase"
 
     def load_issuer(self):
         p = self.params

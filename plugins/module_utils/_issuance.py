@@ -77,7 +77,7 @@ def load_issuer_chain(path_option, key_option, passphrase_option, params, now):
             path_option, "the CA {0} in {1} expired on {2}".format(subject, path, ca.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
         )
     key_path = params[key_option]
-    key = load_private_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path)
+    key = load_private_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
     if not same_public_key(key, ca.public_key()):
         raise PKIError(key_option, "the key in {0} does not match the CA certificate in {1}".format(key_path, path))
     return chain, key
@@ -147,8 +147,10 @@ class IssueBackend:
     def extra_files(self, outcome, cert, key, reissued):
         """Stage dependent files (chain, PKCS#12)."""
 
+    passphrase_option = None
+
     def passphrase(self):
-        return None
+        return self.params.get(self.passphrase_option) if self.passphrase_option else None
 
     def key_format(self):
         return "pkcs8"
@@ -171,7 +173,7 @@ class IssueBackend:
             key_pem = read_optional(p[self.key_option], self.key_option)
             if key_pem is not None:
                 try:
-                    key = load_private_key(key_pem, self.passphrase(), self.key_option, p[self.key_option])
+                    key = load_private_key(key_pem, self.passphrase(), self.key_option, p[self.key_option], self.passphrase_option)
                 except PKIError:
                     if not force:
                         raise
@@ -187,7 +189,7 @@ class IssueBackend:
                     raise PKIError("path", "{0}; set force to replace it".format(exc.message))
         outcome.before = certificate_facts(cert) if cert is not None else None
 
-        reason, detail = self.decide(cert, key)
+        reason, detail = self.decide(cert, key, cert_pem is not None)
         outcome.reason = reason
         if detail:
             outcome.details.insert(0, detail)
@@ -221,9 +223,11 @@ class IssueBackend:
         self.extra_files(outcome, cert, key, reason is not None)
         return outcome
 
-    def decide(self, cert, key):
+    def decide(self, cert, key, cert_file_exists):
         """(reason, detail) for a reissue, or (None, None) when the certificate stands."""
         p = self.params
+        if cert is None and cert_file_exists:
+            return "forced", "unreadable certificate at {0} replaced (force)".format(p["path"])
         if cert is None:
             return "created", "no certificate at {0}".format(p["path"])
         if p["force"]:

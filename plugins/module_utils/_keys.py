@@ -111,16 +111,18 @@ def is_encrypted_pem(pem):
     return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or b"Proc-Type: 4,ENCRYPTED" in pem
 
 
-def load_private_key(pem, passphrase, option, path):
+def load_private_key(pem, passphrase, option, path, passphrase_option=None):
     """Parse a PEM private key. Errors name the option and the file, never the key or passphrase."""
     encrypted = is_encrypted_pem(pem)
     if encrypted and not passphrase:
-        raise PKIError(option, "{0} is encrypted; give its passphrase".format(path))
+        if passphrase_option:
+            raise PKIError(passphrase_option, "{0} is encrypted; give its passphrase".format(path))
+        raise PKIError(option, "{0} is encrypted, and Temporal cannot read encrypted keys; set force to replace it".format(path))
     try:
         return serialization.load_pem_private_key(pem, password=passphrase.encode("utf-8") if encrypted else None)
     except ValueError:
         if encrypted:
-            raise PKIError(option, "wrong passphrase for {0}".format(path))
+            raise PKIError(passphrase_option or option, "wrong passphrase for {0}".format(path))
         raise PKIError(option, "{0} is not a readable PEM private key".format(path))
     except UnsupportedAlgorithm:
         raise PKIError(option, "{0} holds a private key of an unsupported kind".format(path))

@@ -1,0 +1,91 @@
+"""Fixtures shared by every test: the collection on sys.path, a module runner, a small PKI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COLLECTIONS = REPO / ".collections"
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
+
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+
+class ModuleRun:
+    def __init__(self, result, failed):
+        self.result = result
+        self.failed = failed
+
+    def __getitem__(self, key):
+        return self.result[key]
+
+    def get(self, key, default=None):
+        return self.result.get(key, default)
+
+    @property
+    def changed(self):
+        return self.result.get("changed")
+
+    @property
+    def msg(self):
+        return self.result.get("msg", "")
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's main() with args, as Ansible would; returns a ModuleRun."""
+
+    def run(main, args, check_mode=False, diff=False):
+        args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        with patch_module_args(args):
+            with pytest.raises(SystemExit) as exc:
+                main()
+        out = capsys.readouterr().out
+        result = json.loads(out)
+        return ModuleRun(result, exc.value.code != 0 or result.get("failed", False))
+
+    return run
+
+
+@pytest.fixture
+def ca_factory(run_module, tmp_path):
+    """make(name, parent=None, **options) -> dict of the CA's paths, made through temporal_ca's main()."""
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_ca
+
+    def make(name, parent=None, **options):
+        args = dict(
+            path=str(tmp_path / (name + ".pem")),
+            private_key_path=str(tmp_path / (name + ".key")),
+            common_name=name,
+            organization="mtls.temporal tests",
+        )
+        if parent is not None:
+            args.update(
+                parent_ca_path=parent["path"],
+                parent_ca_private_key_path=parent["private_key_path"],
+                chain_path=str(tmp_path / (name + "-chain.pem")),
+            )
+        args.update(options)
+        run = run_module(temporal_ca.main, args)
+        assert not run.failed, run.msg
+        return args
+
+    return make
+
+
+def snapshot(*paths):
+    """(inode, mtime_ns, bytes) per existing file: proves a rerun touched nothing."""
+    out = {}
+    for path in paths:
+        if path and os.path.exists(path):
+            st = os.stat(path)
+            with open(path, "rb") as handle:
+                out[path] = (st.st_ino, st.st_mtime_ns, handle.read())
+    return out

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+import pytest
+
+from ansible_collections.mtls.temporal.plugins.module_utils import _files
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional, remove_files, write_files
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_secret_files_are_0600_before_the_first_byte(tmp_path, monkeypatch):
+    seen = []
+    real_write = os.write
+
+    def spying_write(fd, data):
+        seen.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_files.os, "write", spying_write)
+    write_files([StagedFile("private_key_path", str(tmp_path / "k.key"), b"KEY", True)])
+    assert seen == [0o600]
+    assert mode_of(tmp_path / "k.key") == 0o600
+
+
+def test_public_files_follow_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_files([StagedFile("path", str(tmp_path / "c.pem"), b"CERT", False)])
+    finally:
+        os.umask(old)
+    assert mode_of(tmp_path / "c.pem") == 0o640
+
+
+def test_failure_while_staging_changes_nothing(tmp_path, monkeypatch):
+    cert, key = tmp_path / "c.pem", tmp_path / "k.key"
+    cert.write_bytes(b"old cert")
+    key.write_bytes(b"old key")
+    calls = {"n": 0}
+    real_write = os.write
+
+    def failing_write(fd, data):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_files.os, "write", failing_write)
+    with pytest.raises(PKIError, match=r"^path: cannot write .*c\.pem: No space left on device"):
+        write_files([StagedFile("private_key_path", str(key), b"new key", True), StagedFile("path", str(cert), b"new cert", False)])
+    assert cert.read_bytes() == b"old cert" and key.read_bytes() == b"old key"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pem", "k.key"]
+
+
+def test_backup_keeps_old_content_and_mode(tmp_path):
+    key = tmp_path / "k.key"
+    write_files([StagedFile("private_key_path", str(key), b"old", True)])
+    backups = write_files([StagedFile("private_key_path", str(key), b"new", True)], backup=True)
+    backup = backups["private_key_path"]
+    assert open(backup, "rb").read() == b"old" and mode_of(backup) == 0o600
+    assert key.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("make, why", [("dir", "is a directory"), ("missing_parent", "does not exist")])
+def test_unusable_targets_are_refused(tmp_path, make, why):
+    target = tmp_path / "x.pem"
+    if make == "dir":
+        target.mkdir()
+    else:
+        target = tmp_path / "nope" / "x.pem"
+    with pytest.raises(PKIError, match="^path: .*" + why):
+        write_files([StagedFile("path", str(target), b"data", False)])
+
+
+def test_read_optional(tmp_path):
+    assert read_optional(str(tmp_path / "missing"), "path") is None
+    with pytest.raises(PKIError, match="is a directory"):
+        read_optional(str(tmp_path), "path")
+
+
+def test_remove_files_with_backup(tmp_path):
+    cert = tmp_path / "c.pem"
+    cert.write_bytes(b"x")
+    removed, backups = remove_files([str(cert), str(tmp_path / "absent")], backup=True)
+    assert removed == [str(cert)] and not cert.exists()
+    assert open(backups[str(cert)], "rb").read() == b"x"
