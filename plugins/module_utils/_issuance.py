@@ -42,12 +42,17 @@ DIFF_FACTS = (
 REASONS = ("created", "expiring", "drift", "ca_changed", "key_mismatch", "forced")
 
 
+class IssuerNotCreatedYet(Exception):
+    """Check mode: the issuer comes from an earlier task that check mode did not run."""
+
+
 class Outcome:
     """What a run would do: files to write or remove, the reason, the facts before and after."""
 
     def __init__(self):
         self.files = []
         self.removals = []
+        self.pending = False  # check mode: a change is certain but cannot be built yet
         self.reason = None
         self.details = []
         self.certificate = None
@@ -56,7 +61,7 @@ class Outcome:
 
     @property
     def changed(self):
-        return bool(self.files or self.removals)
+        return bool(self.files or self.removals or self.pending)
 
     def write(self, option, path, data, secret=False):
         self.files.append(StagedFile(option, path, data, secret))
@@ -164,8 +169,15 @@ class IssueBackend:
         if self.params["state"] == "absent":
             return self.plan_absent()
         outcome = Outcome()
-        self.load_issuer()
         p = self.params
+        try:
+            self.load_issuer()
+        except IssuerNotCreatedYet as exc:
+            outcome.pending = True
+            outcome.reason = "created"
+            outcome.details.append("{0} does not exist yet (an earlier task would create it); reported as to be created".format(exc))
+            outcome.warnings.extend(outcome.details)
+            return outcome
         force = p["force"]
 
         key, key_pem = None, None

@@ -20,6 +20,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIEr
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import (
     IssueBackend,
+    IssuerNotCreatedYet,
     chain_without_root,
     check_distinct_dn,
     load_issuer_chain,
@@ -113,7 +114,7 @@ class LeafBackend(IssueBackend):
     def load_issuer(self):
         p = self.params
         if self.check_mode and read_optional(p["ca_path"], "ca_path") is None:
-            raise MissingIssuerInCheckMode(p["ca_path"])
+            raise IssuerNotCreatedYet(p["ca_path"])
         self.issuer_chain, self.issuer_key = load_issuer_chain(
             "ca_path", "ca_private_key_path", "ca_private_key_passphrase", p, self.now
         )
@@ -169,14 +170,6 @@ class LeafBackend(IssueBackend):
             if reissued or existing is None or not _pkcs12_holds(existing, passphrase, key, chain):
                 outcome.write("pkcs12_path", p["pkcs12_path"], _pkcs12(key, chain, passphrase, self.subject), True)
 
-
-
-class MissingIssuerInCheckMode(Exception):
-    """The CA is made by an earlier task that check mode did not run: the leaf would be created."""
-
-    def __init__(self, path):
-        super().__init__(path)
-        self.path = path
 
 
 def _pkcs12(key, chain, passphrase, subject):

@@ -66,7 +66,7 @@ def _apply_file_attributes(module, paths, changed):
     return changed
 
 
-def run_issue_module(module, backend_class, check_mode_issuer_error=None):
+def run_issue_module(module, backend_class):
     """Plan, write (unless check mode), and exit with the result. Keys and passphrases never appear in it."""
     assert_required_cryptography_version(module)
     params = module.params
@@ -75,11 +75,6 @@ def run_issue_module(module, backend_class, check_mode_issuer_error=None):
         outcome = backend.plan()
     except PKIError as exc:
         module.fail_json(msg=str(exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        if check_mode_issuer_error is not None and isinstance(exc, check_mode_issuer_error):
-            module.warn("{0} does not exist yet; in check mode the certificate is reported as to be created".format(exc.path))
-            module.exit_json(changed=True, reason="created", reason_detail="issuer not created yet (check mode)")
-        raise
 
     backups = {}
     if not module.check_mode:
@@ -99,7 +94,8 @@ def run_issue_module(module, backend_class, check_mode_issuer_error=None):
     if params["state"] == "present":
         paths = [(params.get(option), secret) for option, secret in backend.path_options.items()]
         changed = _apply_file_attributes(module, paths, changed)
-        result.update(certificate_facts(outcome.certificate))
+        if outcome.certificate is not None:
+            result.update(certificate_facts(outcome.certificate))
     else:
         result["removed"] = outcome.removals
     if backups:
@@ -107,7 +103,7 @@ def run_issue_module(module, backend_class, check_mode_issuer_error=None):
     for option in backend.path_options:
         result[option] = params.get(option)
     if module._diff:
-        after = certificate_facts(outcome.certificate) if params["state"] == "present" else None
+        after = certificate_facts(outcome.certificate) if outcome.certificate is not None else None
         result["diff"] = dict(before=_diff_view(outcome.before), after=_diff_view(after))
     for warning in outcome.warnings:
         module.warn(warning)

@@ -338,7 +338,7 @@ backup_files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend, MissingIssuerInCheckMode
+from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._module import issue_argument_spec, run_issue_module
 
 
@@ -371,7 +371,7 @@ def main():
             ("state", "present", ("private_key_path", "csr_path", "csr_content"), True),
         ],
     )
-    run_issue_module(module, LeafBackend, check_mode_issuer_error=MissingIssuerInCheckMode)
+    run_issue_module(module, LeafBackend)
 
 
 if __name__ == "__main__":
