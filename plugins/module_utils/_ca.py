@@ -58,7 +58,7 @@ class CABackend(IssueBackend):
         if not p.get("parent_ca_path"):
             return
         self.issuer_chain, self.issuer_key = load_issuer_chain(
-            "parent_ca_path", "parent_ca_private_key_path", "parent_ca_private_key_passphrase", p, self.now
+            "parent_ca_path", "parent_ca_private_key_path", "parent_ca_private_key_passphrase", p, self.now, self.check_mode
         )
         parent_bc = basic_constraints(self.issuer)
         if parent_bc.path_length is not None:

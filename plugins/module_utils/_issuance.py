@@ -67,9 +67,11 @@ class Outcome:
         self.files.append(StagedFile(option, path, data, secret))
 
 
-def load_issuer_chain(path_option, key_option, passphrase_option, params, now):
+def load_issuer_chain(path_option, key_option, passphrase_option, params, now, check_mode=False):
     """The issuing CA (first certificate of the file, the rest its chain) and its private key, checked."""
     path = params[path_option]
+    if check_mode and read_optional(path, path_option) is None:
+        raise IssuerNotCreatedYet(path)
     chain = load_pem_certificates(read_required(path, path_option), path_option, path)
     ca = chain[0]
     subject = ca.subject.rfc4514_string()

@@ -20,7 +20,6 @@ from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIEr
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import (
     IssueBackend,
-    IssuerNotCreatedYet,
     chain_without_root,
     check_distinct_dn,
     load_issuer_chain,
@@ -113,10 +112,8 @@ class LeafBackend(IssueBackend):
 
     def load_issuer(self):
         p = self.params
-        if self.check_mode and read_optional(p["ca_path"], "ca_path") is None:
-            raise IssuerNotCreatedYet(p["ca_path"])
         self.issuer_chain, self.issuer_key = load_issuer_chain(
-            "ca_path", "ca_private_key_path", "ca_private_key_passphrase", p, self.now
+            "ca_path", "ca_private_key_path", "ca_private_key_passphrase", p, self.now, self.check_mode
         )
         check_distinct_dn(self.subject, self.issuer_chain, "common_name")
         for ca in self.issuer_chain:

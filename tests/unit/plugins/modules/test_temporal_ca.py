@@ -221,3 +221,12 @@ def test_file_modes_are_enforced(run_module, tmp_path):
     run = run_module(temporal_ca.main, args)
     assert run.changed and run["reason"] is None
     assert stat.S_IMODE(os.stat(args["private_key_path"]).st_mode) == 0o600
+
+
+def test_check_mode_intermediate_before_its_parent_exists(run_module, tmp_path):
+    args = dict(path=str(tmp_path / "i.pem"), private_key_path=str(tmp_path / "i.key"), common_name="I",
+                parent_ca_path=str(tmp_path / "root.pem"), parent_ca_private_key_path=str(tmp_path / "root.key"))
+    run = run_module(temporal_ca.main, args, check_mode=True)
+    assert run.changed and run["reason"] == "created" and "does not exist yet" in run["reason_detail"]
+    real = run_module(temporal_ca.main, args)
+    assert real.failed and real.msg == "parent_ca_path: {0} does not exist".format(args["parent_ca_path"])
