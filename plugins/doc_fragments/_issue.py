@@ -69,6 +69,8 @@ attributes:
         SHA-256 fingerprint), never PEM.
   safe_file_operations:
     support: full
+  vault:
+    support: none
   platform:
     platforms: posix
   idempotent:

@@ -168,7 +168,6 @@ class LeafBackend(IssueBackend):
                 outcome.write("pkcs12_path", p["pkcs12_path"], _pkcs12(key, chain, passphrase, self.subject), True)
 
 
-
 def _pkcs12(key, chain, passphrase, subject):
     encryption = BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase else NoEncryption()
     names = subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)

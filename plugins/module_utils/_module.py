@@ -32,7 +32,8 @@ ISSUE_ARGS = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     force=dict(type="bool", default=False),
     backup=dict(type="bool", default=False),
-    private_key_mode=dict(type="str", default="0600"),
+    # A file mode, not a secret.
+    private_key_mode=dict(type="str", default="0600", no_log=False),
 )
 
 

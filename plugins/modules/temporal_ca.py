@@ -23,13 +23,13 @@ description:
   - "Run it on the host that should keep the CA key, normally the controller
     (C(delegate_to: localhost) and C(run_once: true))."
 author:
-  - mtls.temporal developers
+  - mtls.temporal developers (!UNKNOWN)
 requirements:
   - cryptography >= 44.0.0
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - action_common_attributes.files
   - mtls.temporal._issue
   - mtls.temporal._issue.attributes
   - mtls.temporal._subject

@@ -26,13 +26,13 @@ description:
     give a CSR with O(csr_path) or O(csr_content) instead; only the CSR's public key is used, while
     subject and SANs come from the module options.
 author:
-  - mtls.temporal developers
+  - mtls.temporal developers (!UNKNOWN)
 requirements:
   - cryptography >= 44.0.0
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - action_common_attributes.files
   - mtls.temporal._issue
   - mtls.temporal._issue.attributes
   - mtls.temporal._subject

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""temporal_tls_config's backend: validate, render each asked-for output, and decide what to write and
+whether the server must restart. Nothing here writes. Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import utcnow
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_checks import check_files
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_outputs import (
+    HIDDEN,
+    client_profile,
+    env_file_text,
+    mask_env,
+    mask_profile,
+    mask_tls,
+    merge_profile,
+    server_env,
+)
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import Findings, render_global_tls
+from ansible_collections.mtls.temporal.plugins.module_utils._toml import dumps as toml_dumps
+from ansible_collections.mtls.temporal.plugins.module_utils._toml import loads as toml_loads
+from ansible_collections.mtls.temporal.plugins.module_utils._yaml_merge import current_tls, dump_block, load_config, merge_tls
+
+
+class TLSConfigOutcome:
+    def __init__(self):
+        self.files = []
+        self.diffs = []
+        self.warnings = []
+        self.result = {}
+
+    @property
+    def changed(self):
+        return bool(self.files)
+
+
+def _secret_file(data):
+    return b"keyData" in data or b"KEY_DATA" in data or b"client_key_data" in data
+
+
+def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
+    new_bytes = new_text.encode("utf-8")
+    if old_bytes == new_bytes:
+        return False
+    outcome.files.append(StagedFile(option, path, new_bytes, _secret_file(new_bytes) or _secret_file(old_bytes or b"")))
+    outcome.diffs.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
+    return True
+
+
+def _masked_text(text):
+    """A file's text for --diff with every key value replaced."""
+    out = []
+    for line in (text or "").splitlines(keepends=True):
+        for marker in ("keyData:", "KEY_DATA=", "client_key_data ="):
+            if marker in line:
+                line = line[: line.index(marker) + len(marker)] + " " + HIDDEN + "\n"
+                break
+        out.append(line)
+    return "".join(out)
+
+
+class TLSConfigBackend:
+    def __init__(self, params, validate_entry, now=None):
+        self.params = params
+        self.validate_entry = validate_entry
+        self.now = now or utcnow()
+
+    def plan(self):
+        p = self.params
+        outcome = TLSConfigOutcome()
+        findings = Findings(p.get("relaxed_checks"))
+        server_wanted = any(p.get(k) for k in ("internode", "frontend", "system_worker", "remote_clusters"))
+        if (p.get("config_path") or p.get("env_path")) and not server_wanted:
+            raise PKIError("internode", "config_path and env_path need at least one of internode, frontend, system_worker or remote_clusters")
+        tls, renderer = render_global_tls(p, findings, self.validate_entry) if server_wanted else ({}, None)
+        unchecked = check_files(p, findings, self.now) if (p.get("check_files") and server_wanted) else []
+        findings.raise_errors()
+        outcome.warnings.extend(findings.warnings)
+        outcome.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
+
+        server_changed = False
+        if p.get("config_path"):
+            server_changed |= self._config(outcome, tls)
+        if p.get("env_path"):
+            env = server_env(tls, outcome.warnings)
+            outcome.result["server_env"] = mask_env(env)
+            old = read_optional(p["env_path"], "env_path")
+            text = env_file_text(env, "env_path")
+            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, _masked_text(old.decode("utf-8") if old else ""), _masked_text(text))
+        if p.get("client"):
+            self._client(outcome, p["client"])
+
+        reasons = self._restart_reasons(server_changed, tls, renderer)
+        outcome.result.update(restart_required=bool(reasons), restart_reasons=reasons)
+        return outcome
+
+    def _config(self, outcome, tls):
+        path = self.params["config_path"]
+        old = read_optional(path, "config_path")
+        old_text = old.decode("utf-8") if old is not None else ""
+        document = load_config(old_text, "config_path", path)
+        before = current_tls(document)
+        if before == tls and old is not None:
+            return False
+        new_text, kept_layout = merge_tls(old_text, tls, "config_path", path)
+        if not kept_layout:
+            outcome.warnings.append(
+                "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(path)
+            )
+        before_view = dump_block(mask_tls(before)) if before is not None else ""
+        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(mask_tls(tls)))
+
+    def _client(self, outcome, client):
+        if client.get("embed") and client.get("env_path"):
+            raise PKIError("client.env_path", "PEM text does not survive env files intact; use paths (embed: false) with env_path")
+        profile, env, _has_key = client_profile(client)
+        outcome.result["client_profile"] = mask_profile(profile)
+        if env is not None:
+            outcome.result["client_env"] = dict(env)
+        if client.get("toml_path"):
+            path = client["toml_path"]
+            old = read_optional(path, "client.toml_path")
+            document = toml_loads(old.decode("utf-8"), "client.toml_path", path) if old else {}
+            merged = merge_profile(document, client["profile"], profile)
+            if merged != document or old is None:
+                text = toml_dumps(merged)
+                before = toml_dumps({"profile": {client["profile"]: (document.get("profile") or {}).get(client["profile"], {})}}) if old else ""
+                after = toml_dumps({"profile": {client["profile"]: merged["profile"][client["profile"]]}})
+                _stage(outcome, "client.toml_path", path, text, old, _masked_text(before), _masked_text(after))
+        if client.get("env_path"):
+            old = read_optional(client["env_path"], "client.env_path")
+            text = env_file_text(env, "client.env_path")
+            _stage(outcome, "client.env_path", client["env_path"], text, old, old.decode("utf-8") if old else "", text)
+
+    def _restart_reasons(self, server_changed, tls, renderer):
+        reasons = []
+        if server_changed:
+            reasons.append("the server's static TLS config changed; it is read only at start")
+        changed = set(self.params.get("changed_files") or [])
+        if renderer is None or not changed:
+            return reasons
+        referenced = {path: kinds for path, kinds in renderer.files.items() if path in changed}
+        roots = sorted(path for path, kinds in referenced.items() if "root_ca" in kinds)
+        if roots:
+            reasons.append("client-side root CAs changed ({0}); the server caches them until restart".format(", ".join(roots)))
+        if referenced and tls.get("refreshInterval") in (None, "0s"):
+            reasons.append("certificate files changed and refresh_interval is 0, so they are never re-read")
+        return reasons

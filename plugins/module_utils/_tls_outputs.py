@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The outputs of temporal_tls_config besides the YAML config: the server image's env file, and the
+client profile as temporal.toml and as TEMPORAL_* variables. Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._toml import BARE_KEY
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, SERVER_ENV
+
+HIDDEN = "<hidden>"
+_SAFE_ENV_VALUE = re.compile(r"^[^\s'\"\\$`#]*$")
+MANAGED_HEADER = "# Managed by mtls.temporal.temporal_tls_config; changes here are overwritten.\n"
+
+
+def _one(values, what, problems):
+    if values is None:
+        return None
+    if len(values) != 1:
+        problems.append("{0} has {1} entries; the template takes exactly one".format(what, len(values)))
+        return None
+    return values[0]
+
+
+def server_env(tls, warnings):
+    """TEMPORAL_TLS_* variables for the official image's embedded config template, or PKIError naming
+    every setting the template cannot express."""
+    problems = []
+    internode, frontend = tls.get("internode") or {}, tls.get("frontend") or {}
+    if tls.get("systemWorker"):
+        problems.append("system_worker")
+    if tls.get("remoteClusters"):
+        problems.append("remote_clusters")
+    if frontend.get("hostOverrides"):
+        problems.append("frontend.host_overrides")
+    for where, client in (("internode.client", internode.get("client")), ("frontend.client", frontend.get("client"))):
+        if (client or {}).get("forceTLS"):
+            problems.append(where + ".force_tls")
+    i_server, i_client = internode.get("server") or {}, internode.get("client") or {}
+    f_server, f_client = frontend.get("server") or {}, frontend.get("client") or {}
+
+    env = {}
+    if tls.get("refreshInterval") is not None:
+        env[SERVER_ENV["refresh_interval"]] = tls["refreshInterval"]
+    for key, value in (tls.get("expirationChecks") or {}).items():
+        env[SERVER_ENV[{"warningWindow": "warning_window", "errorWindow": "error_window", "checkInterval": "check_interval"}[key]]] = value
+    auth = {b["requireClientAuth"] for b in (i_server, f_server) if b}
+    if len(auth) > 1:
+        problems.append("require_client_auth differing between internode.server and frontend.server (one variable sets both)")
+    elif auth:
+        env[SERVER_ENV["require_client_auth"]] = "true" if auth.pop() else "false"
+
+    for block, cert_var, key_var in ((i_server, "internode_cert", "internode_key"), (f_server, "frontend_cert", "frontend_key")):
+        for field, var in (("cert", cert_var), ("key", key_var)):
+            if block.get(field + "File"):
+                env[SERVER_ENV[var]] = block[field + "File"]
+            elif block.get(field + "Data"):
+                env[SERVER_ENV[var] + "_DATA"] = block[field + "Data"]
+
+    # One variable fills internode.server.clientCaFiles, internode.client.rootCaFiles and frontend.client.rootCaFiles.
+    ca_places = (
+        ("internode.server.client_ca", i_server, "clientCa"),
+        ("internode.client.root_ca", i_client, "rootCa"),
+        ("frontend.client.root_ca", f_client, "rootCa"),
+    )
+    chosen = {}
+    for what, block, prefix in ca_places:
+        for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
+            value = _one(block.get(prefix + suffix), what, problems)
+            if value is not None:
+                chosen[what] = (var_suffix, value)
+    if len(set(chosen.values())) > 1:
+        problems.append("different CAs for {0} (one variable, TEMPORAL_TLS_SERVER_CA_CERT, sets all three)".format(", ".join(sorted(chosen))))
+    elif chosen:
+        var_suffix, value = next(iter(chosen.values()))
+        env[SERVER_ENV["internode_ca"] + var_suffix] = value
+        for what, _block, _prefix in ca_places:
+            if what not in chosen:
+                warnings.append("env_path: the template also sets {0} to the internode CA".format(what.replace("root_ca", "root_ca_files").replace("client_ca", "client_ca_files")))
+
+    for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
+        cas = f_server.get("clientCa" + suffix)
+        if cas:
+            if len(cas) > 2:
+                problems.append("frontend.server has {0} client CAs; the template takes two".format(len(cas)))
+            else:
+                # The template always renders the second entry; an unset one would be empty, which the server refuses.
+                env[SERVER_ENV["client1_ca"] + var_suffix] = cas[0]
+                env[SERVER_ENV["client2_ca"] + var_suffix] = cas[-1]
+
+    for client, name_var, dhv_var in ((i_client, "internode_server_name", "internode_disable_host_verification"),
+                                      (f_client, "frontend_server_name", "frontend_disable_host_verification")):
+        if client.get("serverName"):
+            env[SERVER_ENV[name_var]] = client["serverName"]
+        if client.get("disableHostVerification"):
+            env[SERVER_ENV[dhv_var]] = "true"
+    if problems:
+        raise PKIError(
+            "env_path",
+            "the server image's config template cannot express {0}; render config_path (a config file for "
+            "--config-file) instead".format("; ".join(problems)),
+        )
+    return env
+
+
+def env_file_text(env, option):
+    lines = [MANAGED_HEADER]
+    for key, value in env.items():
+        value = str(value)
+        if not _SAFE_ENV_VALUE.match(value):
+            raise PKIError(option, "the value of {0} ({1!r}) holds whitespace, quotes or shell characters, which env files do not carry safely".format(key, value))
+        lines.append("{0}={1}\n".format(key, value))
+    return "".join(lines)
+
+
+def client_profile(client, option="client"):
+    """(profile mapping for temporal.toml, env variables or None when embedding, holds_key_data)."""
+    name = client["profile"]
+    if not BARE_KEY.match(name):
+        raise PKIError(option + ".profile", "{0!r} may hold only letters, digits, '-' and '_'".format(name))
+    if bool(client.get("cert_file")) != bool(client.get("key_file")):
+        raise PKIError(option, "cert_file and key_file go together: the CLI and SDKs refuse one without the other")
+    profile, tls, env = {}, {}, {}
+    for opt, table, key, var in CLIENT_PROFILE_KEYS:
+        value = client.get(opt)
+        if value is None or value is False or value == "":
+            continue
+        if client.get("embed") and key in CLIENT_DATA_KEYS:
+            tls[CLIENT_DATA_KEYS[key]] = read_required(value, "{0}.{1}".format(option, opt)).decode("utf-8")
+        elif table == "tls":
+            tls[key] = value
+        else:
+            profile[key] = value
+        env[var] = "true" if value is True else value
+    if tls:
+        profile["tls"] = tls
+    return profile, (None if client.get("embed") else env), "client_key_data" in tls
+
+
+def merge_profile(document, name, profile):
+    """document with [profile.name] replaced by profile, keeping the other profiles and the keys of this
+    one that the module does not manage (grpc_meta, codec, api_key, ...)."""
+    managed = {key for _opt, table, key, _var in CLIENT_PROFILE_KEYS if table is None} | {"tls"}
+    out = dict(document)
+    profiles = dict(out.get("profile") or {})
+    kept = {k: v for k, v in (profiles.get(name) or {}).items() if k not in managed}
+    merged = dict(profile)
+    merged.update(kept)
+    profiles[name] = merged
+    out["profile"] = profiles
+    return out
+
+
+def mask_tls(tls):
+    """global.tls with key material replaced, for results and diffs."""
+    if isinstance(tls, dict):
+        return {k: (HIDDEN if k == "keyData" else mask_tls(v)) for k, v in tls.items()}
+    return tls
+
+
+def mask_env(env):
+    return {k: (HIDDEN if k.endswith("KEY_DATA") else v) for k, v in env.items()}
+
+
+def mask_profile(profile):
+    if isinstance(profile, dict):
+        return {k: (HIDDEN if k == "client_key_data" else mask_profile(v)) for k, v in profile.items()}
+    return profile

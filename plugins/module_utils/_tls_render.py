@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build Temporal's ``global.tls`` from the module's options, refusing what the server rejects at
+startup and, unless relaxed, what it accepts silently but does not do what it seems to.
+Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+import base64
+
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import go_duration, parse_duration
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
+    CLIENT_KEYS,
+    EXPIRATION_KEYS,
+    FILE_DATA_PAIRS,
+    SERVER_KEYS,
+    WORKER_KEYS,
+)
+
+# The silent traps: accepted by the server, but not doing what the config seems to say.
+TRAPS = {
+    "server_cert_without_key": "a server block with a certificate but no key leaves that listener in plaintext",
+    "plaintext_internode_client": "internode server TLS is on but internode.client has no root CAs and no force_tls, "
+    "so nodes dial each other in plaintext",
+    "client_auth_without_ca": "require_client_auth without client CAs makes the server trust the host's system CAs for client certificates",
+    "host_verification_disabled": "disable_host_verification turns off all server certificate verification, chain and name",
+    "refresh_disabled": "refresh_interval 0 means certificate files are never re-read: every rotation needs a restart",
+    "system_worker_ignored": "the system_worker block counts only with a certificate, root CAs or force_tls; without them "
+    "the server falls back to frontend.client and the internode certificate",
+    "system_worker_plaintext": "system_worker has no root CAs and no force_tls, so system workers dial the frontend in plaintext",
+    "frontend_client_plaintext": "frontend server TLS is on, no system_worker block is set and frontend.client has no root CAs "
+    "or force_tls, so system workers dial the frontend in plaintext (unless an internal-frontend service is used)",
+}
+
+
+class Findings:
+    """Errors and warnings collected over the whole config, so one run reports every problem."""
+
+    def __init__(self, relaxed):
+        self.relaxed = set(relaxed or [])
+        self.errors = []
+        self.warnings = []
+
+    def error(self, where, message):
+        self.errors.append("{0}: {1}".format(where, message))
+
+    def trap(self, name, where):
+        message = "{0}: {1}".format(where, TRAPS[name])
+        if name in self.relaxed:
+            self.warnings.append(message + " (relaxed: {0})".format(name))
+        else:
+            self.errors.append(message + " (add {0} to relaxed_checks to accept it)".format(name))
+
+    def raise_errors(self):
+        if self.errors:
+            raise PKIError(None, "; ".join(self.errors))
+
+
+def _b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+class TLSRenderer:
+    """Turns validated option blocks into the server's camelCase structure.
+
+    embed: read every *_file where the module runs and write *Data (base64 of the PEM) instead.
+    files: every file the config references, path -> set of kinds (cert, key, client_ca, root_ca)."""
+
+    def __init__(self, embed, findings):
+        self.embed = embed
+        self.findings = findings
+        self.files = {}
+
+    def _file_or_data(self, block, pair, names, where, kind, out):
+        file_key, data_key = pair
+        as_list = kind in ("client_ca", "root_ca")
+        file_value, data_value = block.get(file_key), block.get(data_key)
+        if file_value and data_value:
+            self.findings.error(where, "{0} and {1} are both set; the server refuses to start".format(file_key, data_key))
+            return
+        if as_list:
+            for index, entry in enumerate(file_value or data_value or []):
+                if entry is None or not str(entry).strip():
+                    self.findings.error(where, "entry {0} of {1} is empty; the server refuses to start".format(index + 1, file_key if file_value else data_key))
+                    return
+        if file_value:
+            paths = file_value if as_list else [file_value]
+            for path in paths:
+                self.files.setdefault(path, set()).add(kind)
+            if self.embed:
+                encoded = [_b64(read_required(path, "{0}.{1}".format(where, file_key))) for path in paths]
+                out[names[data_key]] = encoded if as_list else encoded[0]
+            else:
+                out[names[file_key]] = list(paths) if as_list else paths[0]
+        elif data_value:
+            encoded = [_b64(str(d).encode("utf-8")) for d in (data_value if as_list else [data_value])]
+            out[names[data_key]] = encoded if as_list else encoded[0]
+
+    def server(self, block, where):
+        out = {}
+        names = dict(SERVER_KEYS)
+        for pair, kind in zip(FILE_DATA_PAIRS[:3], ("cert", "key", "client_ca")):
+            self._file_or_data(block, pair, names, where, kind, out)
+        has_cert = "certFile" in out or "certData" in out
+        has_key = "keyFile" in out or "keyData" in out
+        has_ca = "clientCaFiles" in out or "clientCaData" in out
+        if has_cert and not has_key:
+            self.findings.trap("server_cert_without_key", where)
+        if has_key and not has_cert:
+            self.findings.error(where, "a key without a certificate; the listener fails when it is first used")
+        out["requireClientAuth"] = bool(block.get("require_client_auth"))
+        if out["requireClientAuth"] and not has_ca:
+            self.findings.trap("client_auth_without_ca", where)
+        if has_ca and not out["requireClientAuth"]:
+            self.findings.warnings.append("{0}: client CAs are set but require_client_auth is false, so they are ignored".format(where))
+        return out
+
+    def client(self, block, where):
+        out = {}
+        if block.get("server_name"):
+            out["serverName"] = block["server_name"]
+        if block.get("disable_host_verification"):
+            out["disableHostVerification"] = True
+            self.findings.trap("host_verification_disabled", where)
+        self._file_or_data(block, FILE_DATA_PAIRS[3], dict(CLIENT_KEYS), where, "root_ca", out)
+        if block.get("force_tls"):
+            out["forceTLS"] = True
+        return out
+
+    def group(self, block, where):
+        out = {}
+        if block.get("server"):
+            out["server"] = self.server(block["server"], where + ".server")
+        if block.get("client"):
+            out["client"] = self.client(block["client"], where + ".client")
+        return out
+
+    def worker(self, block, where):
+        out = {}
+        for pair, kind in zip(FILE_DATA_PAIRS[:2], ("cert", "key")):
+            self._file_or_data(block, pair, dict(WORKER_KEYS), where, kind, out)
+        if block.get("client"):
+            out["client"] = self.client(block["client"], where + ".client")
+        return out
+
+
+def server_enabled(server):
+    return bool(server) and ("keyFile" in server or "keyData" in server)
+
+
+def client_enabled(client):
+    return bool(client) and bool(client.get("rootCaFiles") or client.get("rootCaData") or client.get("forceTLS"))
+
+
+def go_duration_option(value, option, allow_zero=True):
+    text = str(value).strip()
+    if allow_zero and text in ("0", "0s", "0m", "0h", "0d"):
+        return "0s"
+    return go_duration(parse_duration(text, option))
+
+
+def render_global_tls(params, findings, validate_override):
+    """The global.tls mapping, and the renderer (which knows every referenced file).
+
+    validate_override(value, where) checks a host override or remote cluster entry against its
+    argument spec and returns it normalised (free-form dict options cannot be typed by Ansible)."""
+    renderer = TLSRenderer(params.get("embed"), findings)
+    tls = {}
+    internode = params.get("internode") or {}
+    if internode:
+        tls["internode"] = renderer.group(internode, "internode")
+        if server_enabled(tls["internode"].get("server")) and not client_enabled(tls["internode"].get("client")):
+            findings.trap("plaintext_internode_client", "internode")
+    frontend = params.get("frontend") or {}
+    if frontend:
+        tls["frontend"] = renderer.group(frontend, "frontend")
+        overrides = frontend.get("host_overrides") or {}
+        if overrides:
+            rendered = {}
+            for name, value in overrides.items():
+                where = "frontend.host_overrides[{0!r}]".format(name)
+                if not str(name).strip():
+                    findings.error("frontend.host_overrides", "an empty host name key; the server refuses to start")
+                    continue
+                if name != name.lower():
+                    findings.warnings.append("{0}: the server compares SNI lower-cased; written as {1!r}".format(where, name.lower()))
+                rendered[name.lower()] = renderer.server(validate_override(value, where, "server"), where)
+            tls["frontend"]["hostOverrides"] = rendered
+    worker = params.get("system_worker") or {}
+    if worker:
+        tls["systemWorker"] = renderer.worker(worker, "system_worker")
+        configured = "certFile" in tls["systemWorker"] or "certData" in tls["systemWorker"] or client_enabled(tls["systemWorker"].get("client"))
+        if not configured:
+            findings.trap("system_worker_ignored", "system_worker")
+        elif not client_enabled(tls["systemWorker"].get("client")):
+            findings.trap("system_worker_plaintext", "system_worker")
+    elif server_enabled(tls.get("frontend", {}).get("server")) and not client_enabled(tls["frontend"].get("client")):
+        findings.trap("frontend_client_plaintext", "frontend")
+    remote = params.get("remote_clusters") or {}
+    if remote:
+        rendered = {}
+        for host, value in remote.items():
+            where = "remote_clusters[{0!r}]".format(host)
+            if not str(host).strip():
+                findings.error("remote_clusters", "an empty host key")
+                continue
+            rendered[host] = renderer.group(validate_override(value, where, "group"), where)
+        tls["remoteClusters"] = rendered
+    checks = params.get("expiration_checks")
+    if checks:
+        tls["expirationChecks"] = {
+            out: go_duration_option(checks[key], "expiration_checks." + key) for key, out in EXPIRATION_KEYS if checks.get(key) is not None
+        }
+    if params.get("refresh_interval") is not None:
+        tls["refreshInterval"] = go_duration_option(params["refresh_interval"], "refresh_interval")
+        if tls["refreshInterval"] == "0s" and any(server_enabled(g.get("server")) for g in (tls.get("internode"), tls.get("frontend")) if g):
+            findings.trap("refresh_disabled", "refresh_interval")
+    return tls, renderer

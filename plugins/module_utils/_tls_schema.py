@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Temporal's TLS configuration schema, as the server (1.30+) and its clients read it. The one place
+these names live. Private to this collection: not a public API.
+
+Server: ``global.tls`` in the static config (common/config/config.go: RootTLS, GroupTLS, ServerTLS,
+ClientTLS, WorkerTLS, CertExpirationValidation); ``*Data`` fields hold base64 of the PEM.
+Image template: the TEMPORAL_TLS_* variables of config_template_embedded.yaml.
+Clients: temporal.toml ``[profile.NAME]`` and the TEMPORAL_* variables of the CLI and SDK envconfig;
+their ``*_data`` fields hold the PEM text itself."""
+
+from __future__ import annotations
+
+# module option -> server YAML key, per block type. Order is the order keys are written in.
+SERVER_KEYS = (
+    ("cert_file", "certFile"),
+    ("key_file", "keyFile"),
+    ("cert_data", "certData"),
+    ("key_data", "keyData"),
+    ("client_ca_files", "clientCaFiles"),
+    ("client_ca_data", "clientCaData"),
+    ("require_client_auth", "requireClientAuth"),
+)
+CLIENT_KEYS = (
+    ("server_name", "serverName"),
+    ("disable_host_verification", "disableHostVerification"),
+    ("root_ca_files", "rootCaFiles"),
+    ("root_ca_data", "rootCaData"),
+    ("force_tls", "forceTLS"),
+)
+WORKER_KEYS = (
+    ("cert_file", "certFile"),
+    ("key_file", "keyFile"),
+    ("cert_data", "certData"),
+    ("key_data", "keyData"),
+)
+EXPIRATION_KEYS = (
+    ("warning_window", "warningWindow"),
+    ("error_window", "errorWindow"),
+    ("check_interval", "checkInterval"),
+)
+ROOT_KEYS = (
+    ("internode", "internode"),
+    ("frontend", "frontend"),
+    ("system_worker", "systemWorker"),
+    ("remote_clusters", "remoteClusters"),
+    ("expiration_checks", "expirationChecks"),
+    ("refresh_interval", "refreshInterval"),
+)
+
+# A file option and the data option that may replace it; the server refuses both at once.
+FILE_DATA_PAIRS = (
+    ("cert_file", "cert_data"),
+    ("key_file", "key_data"),
+    ("client_ca_files", "client_ca_data"),
+    ("root_ca_files", "root_ca_data"),
+)
+
+# Argument specs (Ansible) of the blocks; keep in sync with temporal_tls_config's DOCUMENTATION.
+SERVER_SPEC = dict(
+    cert_file=dict(type="path"),
+    key_file=dict(type="path"),
+    cert_data=dict(type="str"),
+    key_data=dict(type="str", no_log=True),
+    client_ca_files=dict(type="list", elements="path"),
+    client_ca_data=dict(type="list", elements="str"),
+    require_client_auth=dict(type="bool", default=False),
+)
+CLIENT_SPEC = dict(
+    server_name=dict(type="str"),
+    disable_host_verification=dict(type="bool", default=False),
+    root_ca_files=dict(type="list", elements="path"),
+    root_ca_data=dict(type="list", elements="str"),
+    force_tls=dict(type="bool", default=False),
+)
+GROUP_SPEC = dict(
+    server=dict(type="dict", options=SERVER_SPEC),
+    client=dict(type="dict", options=CLIENT_SPEC),
+)
+FRONTEND_SPEC = dict(GROUP_SPEC, host_overrides=dict(type="dict"))
+WORKER_SPEC = dict(
+    cert_file=dict(type="path"),
+    key_file=dict(type="path"),
+    cert_data=dict(type="str"),
+    key_data=dict(type="str", no_log=True),
+    client=dict(type="dict", options=CLIENT_SPEC),
+)
+EXPIRATION_SPEC = dict(
+    warning_window=dict(type="str"),
+    error_window=dict(type="str"),
+    check_interval=dict(type="str"),
+)
+
+# Server image template variables (config_template_embedded.yaml), by what they set.
+SERVER_ENV = dict(
+    refresh_interval="TEMPORAL_TLS_REFRESH_INTERVAL",
+    warning_window="TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW",
+    error_window="TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW",
+    check_interval="TEMPORAL_TLS_EXPIRATION_CHECKS_CHECK_INTERVAL",
+    require_client_auth="TEMPORAL_TLS_REQUIRE_CLIENT_AUTH",
+    internode_cert="TEMPORAL_TLS_SERVER_CERT",
+    internode_key="TEMPORAL_TLS_SERVER_KEY",
+    internode_ca="TEMPORAL_TLS_SERVER_CA_CERT",
+    internode_server_name="TEMPORAL_TLS_INTERNODE_SERVER_NAME",
+    internode_disable_host_verification="TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION",
+    frontend_cert="TEMPORAL_TLS_FRONTEND_CERT",
+    frontend_key="TEMPORAL_TLS_FRONTEND_KEY",
+    client1_ca="TEMPORAL_TLS_CLIENT1_CA_CERT",
+    client2_ca="TEMPORAL_TLS_CLIENT2_CA_CERT",
+    frontend_server_name="TEMPORAL_TLS_FRONTEND_SERVER_NAME",
+    frontend_disable_host_verification="TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION",
+)
+# Every server template variable, for checking an env file against the template's list.
+SERVER_ENV_VARIABLES = tuple(sorted(set(SERVER_ENV.values()) | {
+    v + "_DATA" for k, v in SERVER_ENV.items() if k.endswith(("_cert", "_key", "_ca"))
+}))
+
+# Client side: option -> (temporal.toml key under [profile.X.tls] or [profile.X], env variable).
+CLIENT_PROFILE_KEYS = (
+    ("address", None, "address", "TEMPORAL_ADDRESS"),
+    ("namespace", None, "namespace", "TEMPORAL_NAMESPACE"),
+    ("cert_file", "tls", "client_cert_path", "TEMPORAL_TLS_CLIENT_CERT_PATH"),
+    ("key_file", "tls", "client_key_path", "TEMPORAL_TLS_CLIENT_KEY_PATH"),
+    ("ca_file", "tls", "server_ca_cert_path", "TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
+    ("server_name", "tls", "server_name", "TEMPORAL_TLS_SERVER_NAME"),
+    ("disable_host_verification", "tls", "disable_host_verification", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"),
+)
+# The *_data form of a client path key: PEM text, not base64.
+CLIENT_DATA_KEYS = dict(
+    client_cert_path="client_cert_data",
+    client_key_path="client_key_data",
+    server_ca_cert_path="server_ca_cert_data",
+)

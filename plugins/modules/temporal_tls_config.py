@@ -1,0 +1,511 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: temporal_tls_config
+short_description: Render and validate Temporal's server TLS config and client profiles
+version_added: 0.1.0
+description:
+  - Builds the server's C(global.tls) block from structured options and merges it into an existing Temporal
+    config file (every other key, its order and its comments stay as they were), or writes a standalone one.
+  - Or renders the C(TEMPORAL_TLS_*) env file that the official server image's embedded config template
+    reads, failing on whatever that template cannot express instead of dropping it.
+  - Renders a client profile into C(temporal.toml) (the Temporal CLI and SDKs read it) without losing the
+    file's other profiles, and the same settings as C(TEMPORAL_*) client env variables.
+  - Before writing anything, refuses what the server rejects at startup (a file and its data both set, empty
+    CA entries, an empty host override key) and, unless relaxed with O(relaxed_checks), what it accepts
+    silently but does not do what it seems to (a listener without a key stays plaintext, internode clients
+    without root CAs dial plaintext, client auth without client CAs trusts the host's store,
+    C(disableHostVerification) turns off all verification, a zero C(refreshInterval) never reloads).
+  - Checks the certificate and key files the config names, where they are readable. The key must match the
+    certificate, certificates must chain to the configured CAs, usages must fit their role, server names must
+    be in the SANs, nothing may be expired, and multi-CA bundles must list the newest CA first (hot reload only
+    notices a bundle's first certificate).
+  - Durations are accepted as V(30d), V(1h) or V(720h) and written as Go durations (V(720h)), since Temporal
+    has no day unit.
+author:
+  - mtls.temporal developers
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - Diffs show the rendered blocks with key material replaced by C(<hidden>).
+  safe_file_operations:
+    support: full
+  platform:
+    platforms: posix
+  idempotent:
+    description:
+      - When run twice in a row with the same inputs, the second run reports no change and writes nothing.
+    support: full
+options:
+  internode:
+    description:
+      - C(global.tls.internode), the TLS of history, matching, worker and internal-frontend services and of their
+        clients. The server certificate is also the client certificate nodes present to each other, so it needs
+        extendedKeyUsage serverAuth and clientAuth (or none).
+    type: dict
+    suboptions: &group
+      server:
+        description: The listener side (C(server)).
+        type: dict
+        suboptions: &server
+          cert_file:
+            description: C(certFile), the PEM certificate, optionally followed by intermediates.
+            type: path
+          key_file:
+            description: C(keyFile), the unencrypted PEM key. Server TLS is on only when a key is set.
+            type: path
+          cert_data:
+            description: The certificate as PEM text, written as C(certData) (base64). Not with O(internode.server.cert_file).
+            type: str
+          key_data:
+            description: The key as PEM text, written as C(keyData) (base64). Not with O(internode.server.key_file).
+            type: str
+          client_ca_files:
+            description: C(clientCaFiles), CA bundles that verify client certificates. Newest CA first in each file.
+            type: list
+            elements: path
+          client_ca_data:
+            description: CA bundles as PEM text, written as C(clientCaData). Not with O(internode.server.client_ca_files).
+            type: list
+            elements: str
+          require_client_auth:
+            description: C(requireClientAuth), mutual TLS.
+            type: bool
+            default: false
+      client:
+        description: The dialling side (C(client)).
+        type: dict
+        suboptions: &client
+          server_name:
+            description:
+              - C(serverName), sent as SNI and checked against the server certificate's SANs.
+              - Without it, internode peers dial IP addresses, so their certificates need IP SANs.
+            type: str
+          disable_host_verification:
+            description: C(disableHostVerification). Turns off all verification of the server certificate (a trap).
+            type: bool
+            default: false
+          root_ca_files:
+            description: C(rootCaFiles), CA bundles that verify the server. Client TLS is on only with these or O(internode.client.force_tls).
+            type: list
+            elements: path
+          root_ca_data:
+            description: CA bundles as PEM text, written as C(rootCaData).
+            type: list
+            elements: str
+          force_tls:
+            description: C(forceTLS), TLS against the host's trust store when no root CAs are set.
+            type: bool
+            default: false
+  frontend:
+    description:
+      - C(global.tls.frontend), the public frontend listener, and (legacy) how system workers dial it.
+    type: dict
+    suboptions:
+      server:
+        description: The listener side (C(server)).
+        type: dict
+        suboptions: *server
+      client:
+        description: The legacy system-worker dialling side (C(client)), used when O(system_worker) is not set.
+        type: dict
+        suboptions: *client
+      host_overrides:
+        description:
+          - C(hostOverrides), per-SNI server settings keyed by the exact host name clients send. Each value takes the
+            options of O(frontend.server). Names are written lower-cased, as the server compares them.
+        type: dict
+  system_worker:
+    description:
+      - C(global.tls.systemWorker), the identity and trust of the server's system workers dialling the frontend.
+    type: dict
+    suboptions:
+      cert_file:
+        description: C(certFile), the client certificate.
+        type: path
+      key_file:
+        description: C(keyFile).
+        type: path
+      cert_data:
+        description: Certificate PEM text, written as C(certData).
+        type: str
+      key_data:
+        description: Key PEM text, written as C(keyData).
+        type: str
+      client:
+        description: How the system worker verifies the frontend.
+        type: dict
+        suboptions: *client
+  remote_clusters:
+    description:
+      - C(remoteClusters), keyed by the remote cluster's host name (or a glob). Each value takes O(internode)'s
+        C(server) and C(client) blocks. The server does not validate these at startup; this module does.
+    type: dict
+  refresh_interval:
+    description:
+      - C(refreshInterval), how often the server re-reads certificate, key and CA files. V(0s) means never
+        (the C(refresh_disabled) trap).
+    type: str
+    default: 1m
+  expiration_checks:
+    description: C(expirationChecks), expiry logging and metrics of the server's certificates.
+    type: dict
+    suboptions:
+      warning_window:
+        description: C(warningWindow).
+        type: str
+      error_window:
+        description: C(errorWindow).
+        type: str
+      check_interval:
+        description: C(checkInterval); V(0s) turns the checks off.
+        type: str
+  embed:
+    description:
+      - Write the C(*Data) fields (base64 of each file's PEM, read where the module runs) instead of file paths.
+      - Files then hold key material and are written with mode C(0600).
+    type: bool
+    default: false
+  config_path:
+    description:
+      - The server config file (C(--config-file)) to merge C(global.tls) into; created with only C(global.tls)
+        when missing. A Go template (C(enable-template)) is refused.
+    type: path
+  env_path:
+    description:
+      - Write the C(TEMPORAL_TLS_*) env file for the official server image's embedded config template.
+    type: path
+  node_addresses:
+    description:
+      - This node's addresses. Without O(internode.client.server_name), peers dial these, so each must be a
+        SAN of the internode certificate; they are checked when given.
+    type: list
+    elements: str
+  check_files:
+    description: Check the referenced files that are readable where the module runs.
+    type: bool
+    default: true
+  relaxed_checks:
+    description: Traps to report as warnings instead of failing.
+    type: list
+    elements: str
+    default: []
+    choices:
+      - server_cert_without_key
+      - plaintext_internode_client
+      - client_auth_without_ca
+      - host_verification_disabled
+      - refresh_disabled
+      - system_worker_ignored
+      - system_worker_plaintext
+      - frontend_client_plaintext
+  changed_files:
+    description:
+      - Files changed earlier in this run (for example the paths of certificate tasks that reported a change).
+        They decide RV(restart_required) for changes hot reload cannot pick up.
+    type: list
+    elements: path
+    default: []
+  client:
+    description:
+      - A client profile for the Temporal CLI and SDKs.
+    type: dict
+    suboptions:
+      profile:
+        description: Profile name, C([profile.NAME]); letters, digits, C(-) and C(_).
+        type: str
+        default: default
+      address:
+        description: C(address), host:port of the frontend.
+        type: str
+        required: true
+      namespace:
+        description: C(namespace).
+        type: str
+        default: default
+      server_name:
+        description: C(tls.server_name), SNI and the name checked in the server certificate.
+        type: str
+      cert_file:
+        description: C(tls.client_cert_path), the client certificate (or chain).
+        type: path
+      key_file:
+        description: C(tls.client_key_path).
+        type: path
+      ca_file:
+        description: C(tls.server_ca_cert_path), the CA that verifies the server.
+        type: path
+      disable_host_verification:
+        description: C(tls.disable_host_verification).
+        type: bool
+        default: false
+      embed:
+        description: Write C(client_cert_data), C(client_key_data) and C(server_ca_cert_data) (PEM text) instead of paths.
+        type: bool
+        default: false
+      toml_path:
+        description: The temporal.toml to merge the profile into; other profiles are kept.
+        type: path
+      env_path:
+        description: Write the profile as C(TEMPORAL_*) variables (paths only).
+        type: path
+  backup:
+    description: Keep each replaced file as a timestamped copy next to it.
+    type: bool
+    default: false
+notes:
+  - The server reads its static config only at start, so any change to O(config_path) or O(env_path) sets
+    RV(restart_required). Changed certificate files need no restart while O(refresh_interval) is above zero,
+    except client-side root CAs, which the server caches until it restarts.
+  - Server C(*Data) fields are base64 of the PEM; client C(*_data) fields are the PEM text itself.
+  - The server env variables and the client env variables share the C(TEMPORAL_TLS_) prefix; keep the two files apart.
+seealso:
+  - module: mtls.temporal.temporal_leaf
+  - module: mtls.temporal.temporal_ca
+"""
+
+EXAMPLES = r"""
+---
+- name: Merge mTLS for internode and frontend into the node's Temporal config
+  mtls.temporal.temporal_tls_config:
+    config_path: /etc/temporal/config.yaml
+    internode:
+      server:
+        cert_file: /etc/temporal/tls/internode-chain.pem
+        key_file: /etc/temporal/tls/internode.key
+        client_ca_files: [/etc/temporal/tls/servers-ca.pem]
+        require_client_auth: true
+      client:
+        server_name: internode.temporal.example.com
+        root_ca_files: [/etc/temporal/tls/servers-ca.pem]
+    frontend:
+      server:
+        cert_file: /etc/temporal/tls/frontend-chain.pem
+        key_file: /etc/temporal/tls/frontend.key
+        client_ca_files: [/etc/temporal/tls/clients-ca.pem, /etc/temporal/tls/servers-ca.pem]
+        require_client_auth: true
+    system_worker:
+      cert_file: /etc/temporal/tls/worker.pem
+      key_file: /etc/temporal/tls/worker.key
+      client:
+        server_name: frontend.temporal.example.com
+        root_ca_files: [/etc/temporal/tls/servers-ca.pem]
+    refresh_interval: 1m
+    expiration_checks:
+      warning_window: 30d
+      error_window: 7d
+      check_interval: 1h
+  register: temporal_tls
+  notify: Restart temporal
+
+- name: Env file for the official server image
+  mtls.temporal.temporal_tls_config:
+    env_path: /etc/temporal/tls.env
+    internode:
+      server:
+        cert_file: /etc/temporal/tls/internode.pem
+        key_file: /etc/temporal/tls/internode.key
+        client_ca_files: [/etc/temporal/tls/ca.pem]
+        require_client_auth: true
+      client:
+        server_name: internode.temporal.example.com
+        root_ca_files: [/etc/temporal/tls/ca.pem]
+    frontend:
+      server:
+        cert_file: /etc/temporal/tls/frontend.pem
+        key_file: /etc/temporal/tls/frontend.key
+        client_ca_files: [/etc/temporal/tls/ca.pem]
+        require_client_auth: true
+      client:
+        root_ca_files: [/etc/temporal/tls/ca.pem]
+
+- name: A temporal.toml profile and env file for a worker
+  mtls.temporal.temporal_tls_config:
+    client:
+      profile: payments
+      address: temporal.example.com:7233
+      namespace: payments
+      server_name: frontend.temporal.example.com
+      cert_file: /srv/worker/client-chain.pem
+      key_file: /srv/worker/client.key
+      ca_file: /srv/worker/servers-ca.pem
+      toml_path: /srv/worker/.config/temporalio/temporal.toml
+      env_path: /srv/worker/temporal.env
+"""
+
+RETURN = r"""
+tls:
+  description: The rendered C(global.tls) mapping, with C(keyData) values replaced by C(<hidden>).
+  returned: when a server block is given
+  type: dict
+  sample: {refreshInterval: 1m, internode: {server: {certFile: /etc/temporal/tls/internode.pem, keyFile: /etc/temporal/tls/internode.key, requireClientAuth: true}}}
+server_env:
+  description: The server image's variables written to O(env_path), key data hidden.
+  returned: when O(env_path) is set
+  type: dict
+  sample: {TEMPORAL_TLS_SERVER_CERT: /etc/temporal/tls/internode.pem, TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: "true"}
+client_profile:
+  description: The C([profile.NAME]) mapping, key data hidden.
+  returned: when O(client) is set
+  type: dict
+  sample: {address: "temporal.example.com:7233", namespace: payments, tls: {client_cert_path: /srv/worker/client.pem}}
+client_env:
+  description: The client C(TEMPORAL_*) variables.
+  returned: when O(client) is set without O(client.embed)
+  type: dict
+  sample: {TEMPORAL_ADDRESS: "temporal.example.com:7233", TEMPORAL_TLS_CLIENT_CERT_PATH: /srv/worker/client.pem}
+restart_required:
+  description: Whether the Temporal server must restart to apply what changed (hot reload cannot).
+  returned: always
+  type: bool
+  sample: true
+restart_reasons:
+  description: Why a restart is required, in words.
+  returned: always
+  type: list
+  elements: str
+  sample: ["the server's static TLS config changed; it is read only at start"]
+config_warnings:
+  description: Relaxed traps and other findings that did not stop the run (also emitted as warnings).
+  returned: always
+  type: list
+  elements: str
+  sample: ["internode.server: client CAs are set but require_client_auth is false, so they are ignored"]
+unchecked_files:
+  description: Referenced files that are not readable where the module ran, so were not checked.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+written:
+  description: Options whose files were (or in check mode would be) written.
+  returned: always
+  type: list
+  elements: str
+  sample: [config_path]
+backup_files:
+  description: Backups made, by option name.
+  returned: when O(backup=true) and a file was replaced
+  type: dict
+  sample: {config_path: /etc/temporal/config.yaml.1234.2026-11-24@06:00:00~}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_config import TLSConfigBackend
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
+    CLIENT_SPEC,
+    EXPIRATION_SPEC,
+    FRONTEND_SPEC,
+    GROUP_SPEC,
+    SERVER_SPEC,
+    WORKER_SPEC,
+)
+
+CLIENT_PROFILE_SPEC = dict(
+    profile=dict(type="str", default="default"),
+    address=dict(type="str", required=True),
+    namespace=dict(type="str", default="default"),
+    server_name=dict(type="str"),
+    cert_file=dict(type="path"),
+    key_file=dict(type="path"),
+    ca_file=dict(type="path"),
+    disable_host_verification=dict(type="bool", default=False),
+    embed=dict(type="bool", default=False),
+    toml_path=dict(type="path"),
+    env_path=dict(type="path"),
+)
+
+ENTRY_SPECS = dict(server=SERVER_SPEC, group=dict(server=dict(type="dict", options=SERVER_SPEC), client=dict(type="dict", options=CLIENT_SPEC)))
+
+
+def validate_entry(value, where, kind):
+    """Type a free-form host override or remote cluster entry with the same spec as its fixed siblings."""
+    if not isinstance(value, dict):
+        raise PKIError(where, "must be a mapping of {0} options".format("server" if kind == "server" else "server and client"))
+    result = ArgumentSpecValidator(ENTRY_SPECS[kind]).validate(value)
+    if result.error_messages:
+        raise PKIError(where, "; ".join(result.error_messages))
+    return result.validated_parameters
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            internode=dict(type="dict", options=GROUP_SPEC),
+            frontend=dict(type="dict", options=FRONTEND_SPEC),
+            system_worker=dict(type="dict", options=WORKER_SPEC),
+            remote_clusters=dict(type="dict"),
+            refresh_interval=dict(type="str", default="1m"),
+            expiration_checks=dict(type="dict", options=EXPIRATION_SPEC),
+            embed=dict(type="bool", default=False),
+            config_path=dict(type="path"),
+            env_path=dict(type="path"),
+            node_addresses=dict(type="list", elements="str"),
+            check_files=dict(type="bool", default=True),
+            relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),
+            changed_files=dict(type="list", elements="path", default=[]),
+            client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    assert_required_cryptography_version(module)
+    try:
+        outcome = TLSConfigBackend(module.params, validate_entry).plan()
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+
+    result = dict(outcome.result, config_warnings=outcome.warnings, written=[f.option for f in outcome.files])
+    if outcome.files and not module.check_mode:
+        try:
+            backups = write_files(outcome.files, module.params["backup"])
+        except PKIError as exc:
+            module.fail_json(msg=str(exc))
+        if backups:
+            result["backup_files"] = backups
+    changed = outcome.changed
+    for option in ("config_path", "env_path"):
+        changed = _file_attributes(module, module.params.get(option), changed)
+    for option in ("toml_path", "env_path"):
+        changed = _file_attributes(module, (module.params.get("client") or {}).get(option), changed)
+    if module._diff:
+        result["diff"] = outcome.diffs
+    for warning in outcome.warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, **result)
+
+
+def _file_attributes(module, path, changed):
+    if not path or not os.path.exists(path):
+        return changed
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    with open(path, "rb") as handle:
+        holds_key = any(marker in handle.read() for marker in (b"keyData", b"KEY_DATA", b"client_key_data"))
+    if holds_key:
+        file_args["mode"] = "0600"
+    return module.set_fs_attributes_if_different(file_args, changed)
+
+
+if __name__ == "__main__":
+    main()
