@@ -89,3 +89,25 @@ def snapshot(*paths):
             with open(path, "rb") as handle:
                 out[path] = (st.st_ino, st.st_mtime_ns, handle.read())
     return out
+
+
+@pytest.fixture
+def leaf_factory(run_module, tmp_path):
+    """make(name, profile, ca, **options) -> dict of the leaf's paths, made through temporal_leaf's main()."""
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf
+
+    def make(name, profile, ca, **options):
+        args = dict(
+            profile=profile,
+            path=str(tmp_path / (name + ".pem")),
+            private_key_path=str(tmp_path / (name + ".key")),
+            chain_path=str(tmp_path / (name + "-chain.pem")),
+            ca_path=ca.get("chain_path") or ca["path"],
+            ca_private_key_path=ca["private_key_path"],
+        )
+        args.update(options)
+        run = run_module(temporal_leaf.main, args)
+        assert not run.failed, run.msg
+        return args
+
+    return make

@@ -6,6 +6,8 @@ Private to this collection: not a public API."""
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     basic_constraints,
     check_not_outliving,
@@ -37,8 +39,13 @@ def key_usage_extension(usages):
     return x509.KeyUsage(**{field: bool(usages.get(field)) for field in _KEY_USAGE_FIELDS})
 
 
+# An intermediate without an explicit validity ends this long before its parent, at the latest.
+PARENT_MARGIN = datetime.timedelta(days=1)
+
+
 class CABackend(IssueBackend):
     path_options = {"path": False, "private_key_path": True, "chain_path": False}
+    default_validity = "1825d"
 
     def __init__(self, params, check_mode=False, now=None):
         super().__init__(params, check_mode, now)
@@ -93,6 +100,11 @@ class CABackend(IssueBackend):
     def issue(self, public_key, own_key):
         not_before, not_after = validity_window(self.now, self.validity, self.issuer)
         if self.issuer is not None:
+            if not self.params["validity"]:
+                # As tcld does for leaves: an unset validity fits inside the issuer instead of failing.
+                not_after = min(not_after, self.issuer.not_valid_after_utc - PARENT_MARGIN)
+                if not_after <= self.now:
+                    raise PKIError("parent_ca_path", "{0} ends within a day; renew it first".format(self.issuer.subject.rfc4514_string()))
             check_not_outliving(not_after, self.issuer, "validity", "intermediate CA")
         signer = self.issuer_key if self.issuer is not None else own_key
         return sign_certificate(self.subject, public_key, signer, self.issuer, not_before, not_after, self.extensions(public_key))

@@ -127,6 +127,7 @@ class IssueBackend:
     """Subclasses set self.subject and implement load_issuer, extensions, drift and extra_files."""
 
     key_option = "private_key_path"
+    default_validity = None
     # The files a backend manages: option name -> holds a private key.
     path_options = {"path": False, "private_key_path": True}
 
@@ -134,7 +135,7 @@ class IssueBackend:
         self.params = params
         self.check_mode = check_mode
         self.now = now or utcnow()
-        self.validity = parse_duration(params["validity"], "validity")
+        self.validity = parse_duration(params["validity"] or self.default_validity, "validity")
         self.renew_before = RenewBefore(params["renew_before"], "renew_before")
         self.renew_before.check_against_validity(self.validity, "validity")
         self.issuer_chain = []

@@ -42,7 +42,7 @@ def issue_argument_spec(key_type_default, validity_default, reuse_key_default, *
     spec.update(ISSUE_ARGS)
     spec.update(
         key_type=dict(type="str", default=key_type_default, choices=list(KEY_TYPES)),
-        validity=dict(type="str", default=validity_default),
+        validity=dict(type="str", default=validity_default),  # None: the backend's default_validity
         reuse_key=dict(type="bool", default=reuse_key_default),
     )
     spec.update(module_args)

@@ -43,7 +43,9 @@ class FileChecker:
                 if cert.not_valid_after_utc <= self.now:
                     self.findings.error(where, "{0}: {1} expired on {2}".format(path, cert.subject.rfc4514_string(), cert.not_valid_after_utc.strftime(FMT)))
                 elif cert.not_valid_before_utc > self.now:
-                    self.findings.error(where, "{0}: {1} is not valid before {2}".format(path, cert.subject.rfc4514_string(), cert.not_valid_before_utc.strftime(FMT)))
+                    self.findings.error(
+                        where, "{0}: {1} is not valid before {2}".format(path, cert.subject.rfc4514_string(), cert.not_valid_before_utc.strftime(FMT))
+                    )
         return certs
 
     def bundle(self, path, where):
@@ -136,7 +138,9 @@ def check_files(params, findings, now):
     if server.get("cert_file"):
         chain = checker.leaf(server["cert_file"], server.get("key_file"), "internode.server")
         checker.eku(chain, "internode.server", server["cert_file"], {"serverAuth", "clientAuth"})
-        checker.chains_to(chain, (internode.get("client") or {}).get("root_ca_files"), "internode.server", server["cert_file"], "internode.client.root_ca_files")
+        checker.chains_to(
+            chain, (internode.get("client") or {}).get("root_ca_files"), "internode.server", server["cert_file"], "internode.client.root_ca_files"
+        )
         if server.get("require_client_auth"):
             checker.chains_to(chain, server.get("client_ca_files"), "internode.server", server["cert_file"], "internode.server.client_ca_files")
         server_name = (internode.get("client") or {}).get("server_name")

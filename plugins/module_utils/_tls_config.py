@@ -51,16 +51,12 @@ def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
     return True
 
 
-def _masked_text(text):
-    """A file's text for --diff with every key value replaced."""
-    out = []
-    for line in (text or "").splitlines(keepends=True):
-        for marker in ("keyData:", "KEY_DATA=", "client_key_data ="):
-            if marker in line:
-                line = line[: line.index(marker) + len(marker)] + " " + HIDDEN + "\n"
-                break
-        out.append(line)
-    return "".join(out)
+def _masked_env(text):
+    """An env file's text for --diff with every key value replaced (each value is one line)."""
+    return "".join(
+        line.split("=", 1)[0] + "=" + HIDDEN + "\n" if line.split("=", 1)[0].endswith("KEY_DATA") else line
+        for line in (text or "").splitlines(keepends=True)
+    )
 
 
 class TLSConfigBackend:
@@ -90,7 +86,7 @@ class TLSConfigBackend:
             outcome.result["server_env"] = mask_env(env)
             old = read_optional(p["env_path"], "env_path")
             text = env_file_text(env, "env_path")
-            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, _masked_text(old.decode("utf-8") if old else ""), _masked_text(text))
+            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, _masked_env(old.decode("utf-8") if old else ""), _masked_env(text))
         if p.get("client"):
             self._client(outcome, p["client"])
 
@@ -128,9 +124,9 @@ class TLSConfigBackend:
             merged = merge_profile(document, client["profile"], profile)
             if merged != document or old is None:
                 text = toml_dumps(merged)
-                before = toml_dumps({"profile": {client["profile"]: (document.get("profile") or {}).get(client["profile"], {})}}) if old else ""
-                after = toml_dumps({"profile": {client["profile"]: merged["profile"][client["profile"]]}})
-                _stage(outcome, "client.toml_path", path, text, old, _masked_text(before), _masked_text(after))
+                before = (document.get("profile") or {}).get(client["profile"])
+                views = [toml_dumps(mask_profile({"profile": {client["profile"]: view}})) if view else "" for view in (before, merged["profile"][client["profile"]])]
+                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")
             text = env_file_text(env, "client.env_path")

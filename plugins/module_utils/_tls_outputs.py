@@ -81,7 +81,8 @@ def server_env(tls, warnings):
         env[SERVER_ENV["internode_ca"] + var_suffix] = value
         for what, _block, _prefix in ca_places:
             if what not in chosen:
-                warnings.append("env_path: the template also sets {0} to the internode CA".format(what.replace("root_ca", "root_ca_files").replace("client_ca", "client_ca_files")))
+                files_option = what.replace("root_ca", "root_ca_files").replace("client_ca", "client_ca_files")
+                warnings.append("env_path: the template also sets {0} to the internode CA".format(files_option))
 
     for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
         cas = f_server.get("clientCa" + suffix)
@@ -113,7 +114,9 @@ def env_file_text(env, option):
     for key, value in env.items():
         value = str(value)
         if not _SAFE_ENV_VALUE.match(value):
-            raise PKIError(option, "the value of {0} ({1!r}) holds whitespace, quotes or shell characters, which env files do not carry safely".format(key, value))
+            raise PKIError(
+                option, "the value of {0} ({1!r}) holds whitespace, quotes or shell characters, which env files do not carry safely".format(key, value)
+            )
         lines.append("{0}={1}\n".format(key, value))
     return "".join(lines)
 

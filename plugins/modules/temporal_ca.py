@@ -53,8 +53,9 @@ options:
   validity:
     description:
       - Lifetime of the CA certificate, counted from now (V(1825d), V(5y), V(43800h)).
+      - Unset means V(1825d); for an intermediate, V(1825d) or until one day before its parent ends,
+        whichever comes first. An explicit O(validity) that would outlive the parent fails instead.
     type: str
-    default: 1825d
   reuse_key:
     description:
       - Keep the existing CA key when the certificate is reissued. Set V(false) together with
@@ -290,7 +291,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._module import issue
 def main():
     argument_spec = issue_argument_spec(
         key_type_default="ecdsa-p384",
-        validity_default="1825d",
+        validity_default=None,
         reuse_key_default=True,
         private_key_path=dict(type="path", required=True),
         private_key_passphrase=dict(type="str", no_log=True),

