@@ -124,8 +124,9 @@ class TLSConfigBackend:
             merged = merge_profile(document, client["profile"], profile)
             if merged != document or old is None:
                 text = toml_dumps(merged)
-                before = (document.get("profile") or {}).get(client["profile"])
-                views = [toml_dumps(mask_profile({"profile": {client["profile"]: view}})) if view else "" for view in (before, merged["profile"][client["profile"]])]
+                name = client["profile"]
+                before, after = (document.get("profile") or {}).get(name), merged["profile"][name]
+                views = [toml_dumps(mask_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
                 _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")

@@ -29,11 +29,11 @@ description:
   - Durations are accepted as V(30d), V(1h) or V(720h) and written as Go durations (V(720h)), since Temporal
     has no day unit.
 author:
-  - mtls.temporal developers
+  - mtls.temporal developers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
+  - action_common_attributes.files
 attributes:
   check_mode:
     support: full
@@ -43,6 +43,8 @@ attributes:
       - Diffs show the rendered blocks with key material replaced by C(<hidden>).
   safe_file_operations:
     support: full
+  vault:
+    support: none
   platform:
     platforms: posix
   idempotent:
@@ -351,7 +353,10 @@ tls:
   description: The rendered C(global.tls) mapping, with C(keyData) values replaced by C(<hidden>).
   returned: when a server block is given
   type: dict
-  sample: {refreshInterval: 1m, internode: {server: {certFile: /etc/temporal/tls/internode.pem, keyFile: /etc/temporal/tls/internode.key, requireClientAuth: true}}}
+  sample:
+    refreshInterval: 1m
+    internode:
+      server: {certFile: /etc/temporal/tls/internode.pem, keyFile: /etc/temporal/tls/internode.key, requireClientAuth: true}
 server_env:
   description: The server image's variables written to O(env_path), key data hidden.
   returned: when O(env_path) is set

@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 
 
 def run(args, **kwargs):
-    proc = subprocess.run([str(BIN / args[0])] + args[1:], capture_output=True, text=True, timeout=120, **kwargs)
+    proc = subprocess.run([str(BIN / args[0])] + args[1:], capture_output=True, text=True, timeout=120, check=False, **kwargs)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

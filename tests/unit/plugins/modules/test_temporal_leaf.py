@@ -305,10 +305,11 @@ def test_issuer_refusals(run_module, tmp_path, ca_factory, pki):
     encrypted = ca_factory("Locked", private_key_passphrase="ca-pass")
     run = run_module(temporal_leaf.main, dict(leaf, ca_path=encrypted["path"], ca_private_key_path=encrypted["private_key_path"]))
     assert run.failed and run.msg.startswith("ca_private_key_passphrase: ") and "is encrypted" in run.msg
-    run = run_module(temporal_leaf.main, dict(leaf, ca_path=encrypted["path"], ca_private_key_path=encrypted["private_key_path"], ca_private_key_passphrase="bad"))
+    locked = dict(leaf, ca_path=encrypted["path"], ca_private_key_path=encrypted["private_key_path"])
+    run = run_module(temporal_leaf.main, dict(locked, ca_private_key_passphrase="bad"))
     assert run.failed and run.msg.startswith("ca_private_key_passphrase: wrong passphrase")
     run_module(temporal_leaf.main, leaf)
-    ok = run_module(temporal_leaf.main, dict(leaf, ca_path=encrypted["path"], ca_private_key_path=encrypted["private_key_path"], ca_private_key_passphrase="ca-pass"))
+    ok = run_module(temporal_leaf.main, dict(locked, ca_private_key_passphrase="ca-pass"))
     assert ok["reason"] == "ca_changed" and "ca-pass" not in json.dumps(ok.result)
 
 
@@ -328,7 +329,8 @@ def test_expired_ca_is_refused(run_module, tmp_path):
 
 def test_name_constraints_are_enforced_before_issuing(run_module, tmp_path, ca_factory):
     ca = ca_factory("Constrained", name_constraints_permitted=["DNS:.temporal.test", "IP:127.0.0.0/8"], name_constraints_excluded=["DNS:evil.temporal.test"])
-    base = dict(profile="frontend", path=str(tmp_path / "f.pem"), private_key_path=str(tmp_path / "f.key"), ca_path=ca["path"], ca_private_key_path=ca["private_key_path"])
+    base = dict(profile="frontend", path=str(tmp_path / "f.pem"), private_key_path=str(tmp_path / "f.key"),
+                ca_path=ca["path"], ca_private_key_path=ca["private_key_path"])
     assert not run_module(temporal_leaf.main, dict(base, dns_names=["a.temporal.test"], ip_addresses=["127.0.0.2"])).failed
     for change, message in (
         (dict(dns_names=["a.example.com"]), "dns_names: a.example.com is outside the names permitted"),

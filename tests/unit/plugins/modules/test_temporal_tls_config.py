@@ -140,6 +140,16 @@ def _old_ca_and_leaf(tmp_path, days_ago, validity, leaf_validity, profile="front
     return ca, leaf
 
 
+def pair(m, name, chain=True):
+    """cert_file and key_file of one of the material's leaves."""
+    return dict(cert_file=m[name]["chain_path" if chain else "path"], key_file=m[name]["private_key_path"])
+
+
+def _expired_frontend(tmp_path):
+    _ca, leaf = _old_ca_and_leaf(tmp_path, 10, "30d", "2d")
+    return dict(cert_file=leaf["path"], key_file=leaf["private_key_path"])
+
+
 def _bundle_old_first(m, tmp_path):
     old, _leaf = _old_ca_and_leaf(tmp_path, days_ago=2, validity="3650d", leaf_validity="1d")
     bundle = tmp_path / "bundle.pem"
@@ -154,19 +164,19 @@ FILE_CASES = [
      "internode.server: {internode_chain} does not chain to a CA in internode.client.root_ca_files"),
     ("internode EKU", lambda a, m, t: a["internode"]["server"].update(cert_file=m["frontend"]["chain_path"], key_file=m["frontend"]["private_key_path"]),
      "it needs clientAuth and serverAuth"),
-    ("frontend EKU", lambda a, m, t: a["frontend"]["server"].update(cert_file=m["client"]["chain_path"], key_file=m["client"]["private_key_path"], client_ca_files=[m["root"]["path"]]),
+    ("frontend EKU", lambda a, m, t: a["frontend"]["server"].update(pair(m, "client")),
      "frontend.server: {client_chain} has extendedKeyUsage ['clientAuth']; it needs serverAuth"),
     ("server name", lambda a, m, t: a["internode"]["client"].update(server_name="other.temporal.test"),
      "{internode_chain} has no SAN for 'other.temporal.test' (internode.client.server_name)"),
     ("node addresses", lambda a, m, t: (a["internode"]["client"].pop("server_name"), a.update(node_addresses=["127.0.0.1", "10.1.2.3"])),
      "has no SAN for '10.1.2.3' (peers dial node addresses"),
-    ("expired", lambda a, m, t: (lambda old: a["frontend"]["server"].update(cert_file=old[1]["path"], key_file=old[1]["private_key_path"]))(_old_ca_and_leaf(t, 10, "30d", "2d")),
+    ("expired", lambda a, m, t: a["frontend"]["server"].update(_expired_frontend(t)),
      "CN=frontend.temporal.test expired on"),
     ("bundle order", lambda a, m, t: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, t)]),
      "lists CN=Old CA first, but CN=Root,O=mtls.temporal tests is newer; put the newest CA first"),
-    ("override SNI", lambda a, m, t: a["frontend"].update(host_overrides={"billing.temporal.test": dict(cert_file=m["frontend"]["chain_path"], key_file=m["frontend"]["private_key_path"])}),
+    ("override SNI", lambda a, m, t: a["frontend"].update(host_overrides={"billing.temporal.test": pair(m, "frontend")}),
      "has no SAN for 'billing.temporal.test' (clients reach this override by that SNI name)"),
-    ("worker EKU", lambda a, m, t: a.update(system_worker=dict(cert_file=m["frontend"]["path"], key_file=m["frontend"]["private_key_path"], client=dict(root_ca_files=[m["root"]["path"]]))),
+    ("worker EKU", lambda a, m, t: a.update(system_worker=dict(pair(m, "frontend", chain=False), client=dict(root_ca_files=[m["root"]["path"]]))),
      "system_worker: {frontend} has extendedKeyUsage ['serverAuth']; it needs clientAuth"),
     ("garbage CA file", lambda a, m, t: (Path(t / "junk.pem").write_text("not pem"), a["internode"]["client"].update(root_ca_files=[str(t / "junk.pem")])),
      "junk.pem holds no PEM certificate"),
@@ -299,8 +309,8 @@ def _lists(tree):
 @pytest.mark.parametrize(
     "mutate, what",
     [
-        (lambda a, m: a["frontend"].update(host_overrides={"a.temporal.test": dict(cert_file=m["frontend"]["chain_path"], key_file=m["frontend"]["private_key_path"])}), "frontend.host_overrides"),
-        (lambda a, m: a.update(system_worker=dict(cert_file=m["worker"]["path"], key_file=m["worker"]["private_key_path"], client=dict(root_ca_files=[m["root"]["path"]]))), "system_worker"),
+        (lambda a, m: a["frontend"].update(host_overrides={"a.temporal.test": pair(m, "frontend")}), "frontend.host_overrides"),
+        (lambda a, m: a.update(system_worker=dict(pair(m, "worker"), client=dict(root_ca_files=[m["root"]["path"]]))), "system_worker"),
         (lambda a, m: a.update(remote_clusters={"peer.example.com": dict(client=dict(root_ca_files=[m["root"]["path"]]))}), "remote_clusters"),
         (lambda a, m: a["internode"]["client"].update(force_tls=True), "internode.client.force_tls"),
         (lambda a, m: a["frontend"]["server"].update(require_client_auth=False, client_ca_files=None), "require_client_auth differing"),
