@@ -78,6 +78,10 @@ class Managed:
     def log(self):
         return self.log_path.read_text(errors="replace")
 
+    def log_since(self, offset):
+        """The log written after offset (a length of log() taken earlier)."""
+        return self.log()[offset:]
+
     def __enter__(self):
         return self
 
@@ -131,10 +135,13 @@ class TLSFront(Managed):
             }
         config = {
             "admin": {"disabled": True},
+            # DEBUG logs each refused handshake with Go's reason, which the negative tests check server-side.
+            "logging": {"logs": {"default": {"level": "DEBUG"}}},
             "apps": {
                 "tls": {"certificates": {"load_files": [{"certificate": server_block["certFile"], "key": server_block["keyFile"], "tags": ["node"]}]}},
                 "http": {"servers": {"front": {
                     "listen": ["127.0.0.1:{0}".format(self.port)],
+                    "protocols": ["h1", "h2"],
                     "automatic_https": {"disable": True},
                     # Clients that dial an IP with a server name send that name as SNI but the IP as :authority.
                     "strict_sni_host": False,
@@ -241,7 +248,7 @@ def typescript_available():
 
 
 def java_available():
-    return shutil.which("java") is not None
+    return shutil.which("java") is not None and (CLIENTS / "JavaTlsClient.java").is_file()
 
 
 def typescript_describe(address, server_name, ca, cert, key):

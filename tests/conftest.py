@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / ".collections"
+BIN = Path(sys.executable).parent
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
@@ -111,3 +115,53 @@ def leaf_factory(run_module, tmp_path):
         return args
 
     return make
+
+
+# --- The real-client harness (harness/temporal_harness.py) as fixtures: one fleet issued by the demo
+# playbook, one dev server and the TLS fronts configured from that fleet's rendered configs, each started
+# once per module and stopped by PID.
+
+sys.path.insert(0, str(REPO / "harness"))
+import temporal_harness as harness  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """The demo's fleet, issued and rendered by real ansible-playbook: PKI, three nodes, a client profile."""
+    demo_dir = tmp_path_factory.mktemp("fleet")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "demo/inventory.yml", "demo/site.yml", "-e", "demo_dir=" + str(demo_dir)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return demo_dir
+
+
+def rendered_tls(fleet, node="node1"):
+    return yaml.safe_load((fleet / "nodes" / node / "config.yaml").read_text())["global"]["tls"]
+
+
+@pytest.fixture(scope="module")
+def harness_dir():
+    work = harness.workdir()
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def dev_server(harness_dir):
+    with harness.DevServer(harness_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def frontend(fleet, harness_dir, dev_server):
+    """Node 1's rendered frontend server block, served by Caddy in front of the dev server."""
+    with harness.TLSFront(harness_dir, rendered_tls(fleet)["frontend"]["server"], dev_server.address, "frontend.temporal.demo") as front:
+        yield front
+
+
+@pytest.fixture(scope="module")
+def internode_peer(fleet, harness_dir, dev_server):
+    """Stands in for a peer node: node 2's rendered internode server block (its internode cert, requiring the internode CA)."""
+    with harness.TLSFront(harness_dir, rendered_tls(fleet, "node2")["internode"]["server"], dev_server.address, "internode.temporal.demo") as front:
+        yield front
