@@ -7,6 +7,7 @@ except to read. Private to this collection: not a public API."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
@@ -84,10 +85,22 @@ def load_issuer_chain(path_option, key_option, passphrase_option, params, now, c
             path_option, "the CA {0} in {1} expired on {2}".format(subject, path, ca.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
         )
     key_path = params[key_option]
-    key = load_private_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
+    key = _issuer_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
     if not same_public_key(key, ca.public_key()):
         raise PKIError(key_option, "the key in {0} does not match the CA certificate in {1}".format(key_path, path))
     return chain, key
+
+
+# temporal_leaf_batch issues many leaves from one CA in one process; an encrypted CA key costs a key
+# derivation to open, so each distinct key file content is parsed once per process.
+_ISSUER_KEYS = {}
+
+
+def _issuer_key(pem, passphrase, key_option, key_path, passphrase_option):
+    cache_key = (hashlib.sha256(pem).digest(), passphrase)
+    if cache_key not in _ISSUER_KEYS:
+        _ISSUER_KEYS[cache_key] = load_private_key(pem, passphrase, key_option, key_path, passphrase_option)
+    return _ISSUER_KEYS[cache_key]
 
 
 def _can_sign_certificates(cert):

@@ -14,6 +14,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIEr
 from ansible_collections.mtls.temporal.plugins.module_utils._files import remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
+from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
 
 # Keep in sync with plugins/doc_fragments/_subject.py.
 SUBJECT_ARGS = dict(
@@ -47,6 +48,35 @@ def issue_argument_spec(key_type_default, validity_default, reuse_key_default, *
     )
     spec.update(module_args)
     return spec
+
+
+def leaf_argument_spec():
+    """temporal_leaf's options; temporal_leaf_batch validates each of its certificates against them."""
+    return issue_argument_spec(
+        key_type_default="ecdsa-p256",
+        validity_default="365d",
+        reuse_key_default=False,
+        profile=dict(type="str", required=True, choices=list(LEAF_PROFILES)),
+        private_key_path=dict(type="path"),
+        private_key_format=dict(type="str", default="pkcs8", choices=["pkcs8", "traditional"]),
+        chain_path=dict(type="path"),
+        ca_path=dict(type="path"),
+        ca_private_key_path=dict(type="path"),
+        ca_private_key_passphrase=dict(type="str", no_log=True),
+        dns_names=dict(type="list", elements="str", default=[]),
+        ip_addresses=dict(type="list", elements="str", default=[]),
+        csr_path=dict(type="path"),
+        csr_content=dict(type="str"),
+        pkcs12_path=dict(type="path"),
+        pkcs12_passphrase=dict(type="str", default="", no_log=True),
+    )
+
+
+LEAF_MUTUALLY_EXCLUSIVE = [("csr_path", "csr_content"), ("private_key_path", "csr_path"), ("private_key_path", "csr_content")]
+LEAF_REQUIRED_IF = [
+    ("state", "present", ("ca_path", "ca_private_key_path")),
+    ("state", "present", ("private_key_path", "csr_path", "csr_content"), True),
+]
 
 
 def _diff_view(facts):

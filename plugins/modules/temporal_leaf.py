@@ -339,37 +339,21 @@ backup_files:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._module import issue_argument_spec, run_issue_module
+from ansible_collections.mtls.temporal.plugins.module_utils._module import (
+    LEAF_MUTUALLY_EXCLUSIVE,
+    LEAF_REQUIRED_IF,
+    leaf_argument_spec,
+    run_issue_module,
+)
 
 
 def main():
-    argument_spec = issue_argument_spec(
-        key_type_default="ecdsa-p256",
-        validity_default="365d",
-        reuse_key_default=False,
-        profile=dict(type="str", required=True, choices=["internode", "frontend", "client", "worker"]),
-        private_key_path=dict(type="path"),
-        private_key_format=dict(type="str", default="pkcs8", choices=["pkcs8", "traditional"]),
-        chain_path=dict(type="path"),
-        ca_path=dict(type="path"),
-        ca_private_key_path=dict(type="path"),
-        ca_private_key_passphrase=dict(type="str", no_log=True),
-        dns_names=dict(type="list", elements="str", default=[]),
-        ip_addresses=dict(type="list", elements="str", default=[]),
-        csr_path=dict(type="path"),
-        csr_content=dict(type="str"),
-        pkcs12_path=dict(type="path"),
-        pkcs12_passphrase=dict(type="str", default="", no_log=True),
-    )
     module = AnsibleModule(
-        argument_spec=argument_spec,
+        argument_spec=leaf_argument_spec(),
         supports_check_mode=True,
         add_file_common_args=True,
-        mutually_exclusive=[("csr_path", "csr_content"), ("private_key_path", "csr_path"), ("private_key_path", "csr_content")],
-        required_if=[
-            ("state", "present", ("ca_path", "ca_private_key_path")),
-            ("state", "present", ("private_key_path", "csr_path", "csr_content"), True),
-        ],
+        mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE,
+        required_if=LEAF_REQUIRED_IF,
     )
     run_issue_module(module, LeafBackend)
 
