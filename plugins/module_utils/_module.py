@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import certificate_facts
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
@@ -85,14 +86,14 @@ def _diff_view(facts):
     return {name: facts[name] for name in DIFF_FACTS}
 
 
-def _apply_file_attributes(module, paths, changed):
+def _apply_file_attributes(module, paths, changed, private_key_mode):
     """mode/owner/group on the files that exist; keys and PKCS#12 files get private_key_mode."""
     for path, secret in paths:
         if not path or not os.path.exists(path):
             continue
         file_args = module.load_file_common_arguments(module.params, path=path)
         if secret:
-            file_args["mode"] = module.params["private_key_mode"]
+            file_args["mode"] = private_key_mode
         changed = module.set_fs_attributes_if_different(file_args, changed)
     return changed
 
@@ -124,7 +125,7 @@ def run_issue_module(module, backend_class):
     result = dict(reason=outcome.reason, reason_detail="; ".join(outcome.details) or None)
     if params["state"] == "present":
         paths = [(params.get(option), secret) for option, secret in backend.path_options.items()]
-        changed = _apply_file_attributes(module, paths, changed)
+        changed = _apply_file_attributes(module, paths, changed, params["private_key_mode"])
         if outcome.certificate is not None:
             result.update(certificate_facts(outcome.certificate))
     else:
@@ -139,3 +140,75 @@ def run_issue_module(module, backend_class):
     for warning in outcome.warnings:
         module.warn(warning)
     module.exit_json(changed=changed, **result)
+
+
+# Options of temporal_leaf that temporal_leaf_batch takes once for the whole batch, not per certificate.
+BATCH_SHARED_OPTIONS = ("ca_path", "ca_private_key_path", "ca_private_key_passphrase", "pkcs12_passphrase", "backup")
+
+
+def _batch_entry_spec():
+    spec = leaf_argument_spec()
+    for option in BATCH_SHARED_OPTIONS:
+        spec.pop(option)
+    return spec
+
+
+def run_batch_module(module, backend_class):
+    """Plan every certificate of the batch first (any error writes nothing), then write each one's files."""
+    assert_required_cryptography_version(module)
+    params = module.params
+    spec = _batch_entry_spec()
+    validator = ArgumentSpecValidator(spec, mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE, required_if=LEAF_REQUIRED_IF[1:])
+    planned = []
+    for index, entry in enumerate(params["certificates"]):
+        where = "certificates[{0}]".format(index)
+        if not isinstance(entry, dict):
+            module.fail_json(msg="{0}: must be a mapping of temporal_leaf options".format(where))
+        shared = sorted(set(entry) & set(BATCH_SHARED_OPTIONS))
+        if shared:
+            module.fail_json(msg="{0}: {1} is set once for the whole batch, not per certificate".format(where, ", ".join(shared)))
+        checked = validator.validate(entry)
+        if checked.error_messages:
+            module.fail_json(msg="{0} ({1}): {2}".format(where, entry.get("path"), "; ".join(checked.error_messages)))
+        leaf_params = dict(checked.validated_parameters)
+        leaf_params.update({option: params[option] for option in BATCH_SHARED_OPTIONS})
+        try:
+            planned.append((leaf_params, backend_class(leaf_params, module.check_mode).plan()))
+        except PKIError as exc:
+            module.fail_json(msg="{0} ({1}): {2}".format(where, entry.get("path"), exc))
+
+    results, diffs, written = [], [], []
+    changed = False
+    for leaf_params, outcome in planned:
+        if outcome.files and not module.check_mode:
+            try:
+                if params["create_dirs"]:
+                    for staged in outcome.files:
+                        os.makedirs(os.path.dirname(os.path.abspath(staged.path)), mode=0o700, exist_ok=True)
+                write_files(outcome.files, params["backup"])
+            except PKIError as exc:
+                module.fail_json(msg="{0}: {1}".format(leaf_params["path"], exc), certificates=results)
+        written.extend(f.path for f in outcome.files)
+        entry_changed = outcome.changed
+        if leaf_params["state"] == "present":
+            paths = [(leaf_params.get(option), secret) for option, secret in backend_class.path_options.items()]
+            entry_changed = _apply_file_attributes(module, paths, entry_changed, leaf_params["private_key_mode"])
+        changed |= entry_changed
+        facts = certificate_facts(outcome.certificate) if outcome.certificate is not None else {}
+        result = dict(changed=entry_changed, reason=outcome.reason, reason_detail="; ".join(outcome.details) or None,
+                      **{option: leaf_params.get(option) for option in backend_class.path_options})
+        result.update({name: facts.get(name) for name in BATCH_RESULT_FACTS})
+        results.append(result)
+        if module._diff and entry_changed:
+            diffs.append(dict(before_header=leaf_params["path"], after_header=leaf_params["path"],
+                              before=_diff_view(outcome.before), after=_diff_view(facts or None)))
+        for warning in outcome.warnings:
+            module.warn(warning)
+    result = dict(certificates=results, written=written)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(changed=changed, **result)
+
+
+BATCH_RESULT_FACTS = ("subject", "issuer", "serial_number", "not_before", "not_after", "dns_names", "ip_addresses",
+                      "key_type", "public_key_sha256", "fingerprint_sha256", "fingerprint_sha1")

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: temporal_leaf_batch
+short_description: Issue many Temporal leaf certificates from one CA in one run
+version_added: 0.1.0
+description:
+  - Does what M(mtls.temporal.temporal_leaf) does, for a list of certificates signed by the same CA, in one
+    module run. A fleet's certificates are then issued by one process on the controller instead of one
+    process per certificate, and the CA key is opened once.
+  - Every certificate is planned before any file is written, so one bad entry fails the run and writes nothing.
+  - Renewal decisions, check mode, diffs, file safety and results per certificate are those of
+    M(mtls.temporal.temporal_leaf).
+author:
+  - mtls.temporal developers (!UNKNOWN)
+requirements:
+  - cryptography >= 44.0.0
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - mtls.temporal._issue.attributes
+attributes:
+  vault:
+    support: none
+options:
+  certificates:
+    description:
+      - The certificates. Each item takes the options of M(mtls.temporal.temporal_leaf) (see its documentation),
+        except those set once for the batch (O(ca_path), O(ca_private_key_path), O(ca_private_key_passphrase),
+        O(pkcs12_passphrase), O(backup)) and the file attribute options (O(mode), O(owner), O(group) and so on),
+        which apply to every certificate.
+    type: list
+    elements: dict
+    required: true
+  ca_path:
+    description: The issuing CA certificate (first in the file), followed by its chain.
+    type: path
+    required: true
+  ca_private_key_path:
+    description: The issuing CA's private key.
+    type: path
+    required: true
+  ca_private_key_passphrase:
+    description: Passphrase of the CA key.
+    type: str
+  pkcs12_passphrase:
+    description: Passphrase of every PKCS#12 file of the batch; empty writes unencrypted files.
+    type: str
+    default: ""
+  backup:
+    description: Keep each replaced or removed file as a timestamped copy next to it.
+    type: bool
+    default: false
+  create_dirs:
+    description: Create missing parent directories of the files (mode C(0700)), for example one per host.
+    type: bool
+    default: false
+seealso:
+  - module: mtls.temporal.temporal_leaf
+"""
+
+EXAMPLES = r"""
+---
+- name: Two client identities
+  mtls.temporal.temporal_leaf_batch:
+    ca_path: /etc/temporal-pki/clients-ca.pem
+    ca_private_key_path: /etc/temporal-pki/clients-ca.key
+    certificates:
+      - profile: client
+        common_name: payments
+        path: /srv/pki/clients/payments.pem
+        private_key_path: /srv/pki/clients/payments.key
+      - profile: client
+        common_name: billing
+        path: /srv/pki/clients/billing.pem
+        private_key_path: /srv/pki/clients/billing.key
+        validity: 90d
+"""
+
+RETURN = r"""
+certificates:
+  description:
+    - One result per certificate, in the order given, with the facts M(mtls.temporal.temporal_leaf) returns.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether a file of this certificate was (or would be) written or changed.
+      type: bool
+      sample: true
+    reason:
+      description: Why the certificate was issued, or null.
+      type: str
+      sample: created
+    reason_detail:
+      description: What triggered it, in words.
+      type: str
+      sample: no certificate at /srv/pki/clients/payments.pem
+    path:
+      description: The certificate path.
+      type: str
+      sample: /srv/pki/clients/payments.pem
+    subject:
+      description: Subject DN.
+      type: str
+      sample: CN=payments
+    not_after:
+      description: End of validity.
+      type: str
+      sample: "2027-11-24T06:00:00Z"
+    fingerprint_sha256:
+      description: SHA-256 fingerprint.
+      type: str
+      sample: 0c3f9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b
+written:
+  description: Every file written (or, in check mode, to be written).
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/pki/clients/payments.key, /srv/pki/clients/payments.pem]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
+from ansible_collections.mtls.temporal.plugins.module_utils._module import run_batch_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            certificates=dict(type="list", elements="dict", required=True),
+            ca_path=dict(type="path", required=True),
+            ca_private_key_path=dict(type="path", required=True),
+            ca_private_key_passphrase=dict(type="str", no_log=True),
+            pkcs12_passphrase=dict(type="str", default="", no_log=True),
+            backup=dict(type="bool", default=False),
+            create_dirs=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    run_batch_module(module, LeafBackend)
+
+
+if __name__ == "__main__":
+    main()
