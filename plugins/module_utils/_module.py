@@ -164,6 +164,7 @@ def run_batch_module(module, backend_class):
         where = "certificates[{0}]".format(index)
         if not isinstance(entry, dict):
             module.fail_json(msg="{0}: must be a mapping of temporal_leaf options".format(where))
+        entry = {option: value for option, value in entry.items() if value is not None}  # null means unset
         shared = sorted(set(entry) & set(BATCH_SHARED_OPTIONS))
         if shared:
             module.fail_json(msg="{0}: {1} is set once for the whole batch, not per certificate".format(where, ", ".join(shared)))
