@@ -1,0 +1,23 @@
+"""Runs one molecule scenario of extensions/molecule with the checkout's collection; one test file per
+scenario so pytest-xdist can run two at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run_scenario(name):
+    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1", PY_COLORS="0", NO_COLOR="1")
+    proc = subprocess.run([str(BIN / "molecule"), "test", "-s", name], cwd=REPO / "extensions", env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-8000:]
+    for action in ("converge", "verify"):
+        assert re.search(r"{0} (?:>|➜) {1}: Executed: Successful".format(name, action), output), output[-3000:]
