@@ -75,20 +75,25 @@ def load_issuer_chain(path_option, key_option, passphrase_option, params, now, c
         raise IssuerNotCreatedYet(path)
     chain = load_pem_certificates(read_required(path, path_option), path_option, path)
     ca = chain[0]
-    subject = ca.subject.rfc4514_string()
-    if not is_ca(ca):
-        raise PKIError(path_option, "{0} ({1}) is not a CA certificate (basicConstraints CA:true is missing)".format(path, subject))
-    if not _can_sign_certificates(ca):
-        raise PKIError(path_option, "{0} ({1}) has a keyUsage without keyCertSign".format(path, subject))
-    if now > ca.not_valid_after_utc:
-        raise PKIError(
-            path_option, "the CA {0} in {1} expired on {2}".format(subject, path, ca.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        )
+    check_issuer_certificate(ca, path_option, path, now)
     key_path = params[key_option]
     key = _issuer_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
     if not same_public_key(key, ca.public_key()):
         raise PKIError(key_option, "the key in {0} does not match the CA certificate in {1}".format(key_path, path))
     return chain, key
+
+
+def check_issuer_certificate(ca, option, where, now):
+    """The issuing CA certificate (from a file, or from a remote CA such as Vault) can sign leaves today."""
+    subject = ca.subject.rfc4514_string()
+    if not is_ca(ca):
+        raise PKIError(option, "{0} ({1}) is not a CA certificate (basicConstraints CA:true is missing)".format(where, subject))
+    if not _can_sign_certificates(ca):
+        raise PKIError(option, "{0} ({1}) has a keyUsage without keyCertSign".format(where, subject))
+    if now > ca.not_valid_after_utc:
+        raise PKIError(
+            option, "the CA {0} in {1} expired on {2}".format(subject, where, ca.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        )
 
 
 # temporal_leaf_batch issues many leaves from one CA in one process; an encrypted CA key costs a key

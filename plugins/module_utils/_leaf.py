@@ -112,6 +112,9 @@ class LeafBackend(IssueBackend):
 
     def load_issuer(self):
         p = self.params
+        for option in ("ca_path", "ca_private_key_path"):
+            if not p.get(option):
+                raise PKIError(option, "required when state is present and issuer is local (the default)")
         self.issuer_chain, self.issuer_key = load_issuer_chain(
             "ca_path", "ca_private_key_path", "ca_private_key_passphrase", p, self.now, self.check_mode
         )
@@ -135,10 +138,13 @@ class LeafBackend(IssueBackend):
         check_not_outliving(not_after, self.issuer, "validity", "{0} certificate".format(self.profile.name))
         return sign_certificate(self.subject, public_key, self.issuer_key, self.issuer, not_before, not_after, self.extensions(public_key))
 
-    def drift(self, cert):
-        differences = []
+    def subject_drift(self, cert):
         if cert.subject != self.subject:
-            differences.append("subject is {0}, {1} asked".format(cert.subject.rfc4514_string(), self.subject.rfc4514_string()))
+            return ["subject is {0}, {1} asked".format(cert.subject.rfc4514_string(), self.subject.rfc4514_string())]
+        return []
+
+    def drift(self, cert):
+        differences = self.subject_drift(cert)
         dns, ips = sans_of(cert)
         if sorted(dns) != sorted(self.dns) or sorted(ips, key=str) != sorted(self.ips, key=str):
             differences.append(

@@ -25,10 +25,17 @@ description:
   - The key is made where the module runs. To keep a key where it is (an HSM, a key vault, a node),
     give a CSR with O(csr_path) or O(csr_content) instead; only the CSR's public key is used, while
     subject and SANs come from the module options.
+  - With O(issuer=vault) a HashiCorp Vault or OpenBao PKI secrets engine signs instead of a local CA key;
+    the key is still made where the module runs, only a CSR goes to the mount's C(sign/<role>) endpoint,
+    and the certificate Vault returns is checked against the profile (extendedKeyUsage, keyUsage,
+    basicConstraints CA:false, SANs, lifetime) before anything is written. The issuing CA is the mount's
+    CA chain, so a new default issuer in Vault is reissue reason V(ca_changed). Vault is asked to sign only
+    when the certificate needs a reissue. See C(docs/vault-issuer.md) for the PKI mount and role settings.
 author:
   - mtls.temporal developers (!UNKNOWN)
 requirements:
   - cryptography >= 44.0.0
+  - hvac (only for O(issuer=vault))
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -82,11 +89,12 @@ options:
     description:
       - The issuing CA certificate. The first certificate in the file is the issuer; further certificates
         are its chain, copied into O(chain_path) and the PKCS#12 file (roots excepted).
-      - Required when O(state=present).
+      - Required when O(state=present) and O(issuer=local); not allowed with O(issuer=vault).
     type: path
   ca_private_key_path:
     description:
-      - The issuing CA's private key. Required when O(state=present).
+      - The issuing CA's private key. Required when O(state=present) and O(issuer=local); not allowed with
+        O(issuer=vault).
     type: path
   ca_private_key_passphrase:
     description:
@@ -125,6 +133,70 @@ options:
       - Passphrase of the PKCS#12 file (PBES2, AES-256). Empty or unset writes an unencrypted file.
     type: str
     default: ""
+  issuer:
+    description:
+      - Who signs. V(local) uses the CA files O(ca_path) and O(ca_private_key_path).
+        V(vault) uses the PKI secrets engine of HashiCorp Vault or OpenBao at O(vault_url), mount O(vault_mount),
+        role O(vault_role).
+      - With V(vault), only O(common_name) of the subject options may be set; the role's own settings
+        (C(organization), C(ou), C(country) and so on) make the rest of the subject.
+    type: str
+    default: local
+    choices: [local, vault]
+  vault_url:
+    description:
+      - Address of the Vault or OpenBao server, for example V(https://vault.example.com:8200).
+      - When unset, the environment variable E(VAULT_ADDR) of the module's process is used.
+      - Required when O(issuer=vault).
+    type: str
+  vault_mount:
+    description:
+      - Mount path of the PKI secrets engine.
+    type: str
+    default: pki
+  vault_role:
+    description:
+      - The PKI role that signs (C(<vault_mount>/sign/<vault_role>)). Required when O(issuer=vault).
+    type: str
+  vault_auth_method:
+    description:
+      - V(token) authenticates with O(vault_token); V(approle) logs in with O(vault_role_id) and O(vault_secret_id).
+      - Vault is authenticated to only when a certificate is signed; reading the mount's CA chain needs no token.
+    type: str
+    default: token
+    choices: [token, approle]
+  vault_token:
+    description:
+      - Vault token for O(vault_auth_method=token). When unset, E(VAULT_TOKEN) is used.
+      - Never shown in results, logs, diffs or error messages.
+    type: str
+  vault_role_id:
+    description:
+      - AppRole role ID for O(vault_auth_method=approle).
+    type: str
+  vault_secret_id:
+    description:
+      - AppRole secret ID for O(vault_auth_method=approle). Never shown in results, logs, diffs or error messages.
+    type: str
+  vault_approle_mount:
+    description:
+      - Mount path of the AppRole auth method (C(auth/<vault_approle_mount>)).
+    type: str
+    default: approle
+  vault_ca_cert:
+    description:
+      - CA bundle (PEM) that verifies the TLS certificate of the Vault server. When unset, E(VAULT_CACERT) is
+        used, else the system's trust store.
+    type: path
+  vault_validate_certs:
+    description:
+      - Verify the TLS certificate of the Vault server. Turn off only for a throwaway test server.
+    type: bool
+    default: true
+  vault_namespace:
+    description:
+      - Vault Enterprise or OpenBao namespace of the mount and the auth method. When unset, E(VAULT_NAMESPACE) is used.
+    type: str
 notes:
   - The V(client) and V(worker) profiles need O(common_name) (for a client, typically the namespace, as
     certstrap and Temporal Cloud's docs do). Server profiles default it to the first DNS name or IP.
@@ -133,8 +205,21 @@ notes:
     allow the requested SANs.
   - In check mode, when O(ca_path) does not exist yet (an earlier task would create it), the module
     reports the certificate as to be created, with a warning.
+  - With O(issuer=vault), the mount's CA chain (C(<vault_mount>/ca_chain), an unauthenticated read) is
+    read on every run; C(sign/<vault_role>) is called only when the certificate is created or reissued.
+    Check mode never calls it; it predicts the certificate from the profile, and the facts it returns
+    carry a serial number and fingerprints that the real run will not reproduce.
+  - With O(issuer=vault), a certificate Vault returns that lacks what the profile needs, or carries more
+    (for example a role whose C(server_flag) adds serverAuth to a client certificate, or no
+    basicConstraints because C(basic_constraints_valid_for_non_ca) is off), or that ends before
+    O(validity) asks (a role C(max_ttl) cap), fails the task and nothing is written. The certificate
+    Vault issued then is not revoked.
+  - With O(issuer=vault), O(state=absent) removes the local files only; it does not revoke anything in Vault.
 seealso:
   - module: mtls.temporal.temporal_ca
+  - name: Vault PKI secrets engine API
+    description: The sign endpoint and the role parameters this module relies on.
+    link: https://developer.hashicorp.com/vault/api-docs/secret/pki
 """
 
 EXAMPLES = r"""
@@ -187,6 +272,37 @@ EXAMPLES = r"""
     path: /etc/temporal/tls/system-worker.pem
     ca_path: /etc/temporal-pki/servers-ca.pem
     ca_private_key_path: /etc/temporal-pki/servers-ca.key
+
+- name: Frontend certificate signed by a Vault PKI role; the key stays on this host
+  mtls.temporal.temporal_leaf:
+    profile: frontend
+    issuer: vault
+    vault_url: https://vault.example.com:8200
+    vault_mount: pki_int
+    vault_role: temporal-frontend
+    vault_token: "{{ temporal_vault_token }}"
+    vault_ca_cert: /etc/ssl/certs/vault-ca.pem
+    path: /etc/temporal/tls/frontend.pem
+    private_key_path: /etc/temporal/tls/frontend.key
+    chain_path: /etc/temporal/tls/frontend-chain.pem
+    dns_names: [temporal.example.com]
+    validity: 30d
+
+- name: Client identity from OpenBao with AppRole; VAULT_ADDR and VAULT_CACERT come from the environment
+  mtls.temporal.temporal_leaf:
+    profile: client
+    common_name: payments
+    issuer: vault
+    vault_role: temporal-client
+    vault_auth_method: approle
+    vault_role_id: "{{ temporal_approle_role_id }}"
+    vault_secret_id: "{{ temporal_approle_secret_id }}"
+    path: /srv/workers/payments/client.pem
+    private_key_path: /srv/workers/payments/client.key
+    pkcs12_path: /srv/workers/payments/client.pfx
+  environment:
+    VAULT_ADDR: https://openbao.example.com:8200
+    VAULT_CACERT: /etc/ssl/certs/openbao-ca.pem
 
 - name: Set the CA once for a block of leaves
   module_defaults:
@@ -345,17 +461,25 @@ from ansible_collections.mtls.temporal.plugins.module_utils._module import (
     leaf_argument_spec,
     run_issue_module,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
 
 
 def main():
+    argument_spec = leaf_argument_spec()
+    argument_spec.update(VAULT_ARGS)
     module = AnsibleModule(
-        argument_spec=leaf_argument_spec(),
+        argument_spec=argument_spec,
         supports_check_mode=True,
         add_file_common_args=True,
         mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE,
-        required_if=LEAF_REQUIRED_IF,
+        # ca_path and ca_private_key_path are required for issuer=local only; the backend checks them.
+        required_if=[rule for rule in LEAF_REQUIRED_IF if "ca_path" not in rule[2]],
     )
-    run_issue_module(module, LeafBackend)
+    backend = LeafBackend
+    if module.params["issuer"] == "vault":
+        require_hvac(module)
+        backend = VaultLeafBackend
+    run_issue_module(module, backend)
 
 
 if __name__ == "__main__":
