@@ -9,5 +9,17 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; the
     apt-get update -qq && apt-get install -y -qq openssl git >/dev/null
 fi
 scripts/bootstrap.sh test-requirements.txt
+# The TypeScript client of the end-to-end tests (@temporalio/client from npm); its tests skip, saying why, without it.
+clients="$repo/harness/clients"
+if command -v npm >/dev/null 2>&1; then
+    wanted="$(sha256sum "$clients/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$clients/node_modules/.installed" 2>/dev/null)" != "$wanted" ]; then
+        if npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error >/dev/null 2>&1; then
+            echo "$wanted" > "$clients/node_modules/.installed"
+        else
+            echo "npm ci failed (registry unreachable?): the TypeScript client tests will be skipped"
+        fi
+    fi
+fi
 export PATH="$repo/.venv/bin:$PATH"
 exec python -m pytest -n 2 --dist loadfile "$@"
