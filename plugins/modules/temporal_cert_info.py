@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: temporal_cert_info
+short_description: Read the certificates in PEM files and report their facts
+version_added: 0.1.0
+description:
+  - Reads every certificate of every given PEM file (a leaf, a chain or a CA bundle) where the module runs and
+    returns parsed facts, including the days left and the issuing certificate's identifiers, for expiry reports,
+    rotation checks and audits. Changes nothing.
+  - With O(issuer_path), also says for each first certificate of a file whether that CA issued it.
+author:
+  - mtls.temporal developers (!UNKNOWN)
+requirements:
+  - cryptography >= 44.0.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  paths:
+    description: PEM files to read. A missing file is reported, not an error.
+    type: list
+    elements: path
+    required: true
+  issuer_path:
+    description: A CA certificate file; its first certificate is compared with each file's first certificate's issuer.
+    type: path
+seealso:
+  - module: mtls.temporal.temporal_leaf
+"""
+
+EXAMPLES = r"""
+---
+- name: Which node certificates the new servers CA has not issued yet
+  mtls.temporal.temporal_cert_info:
+    paths: "{{ query('ansible.builtin.fileglob', '/srv/temporal-pki/nodes/*/internode.pem') }}"
+    issuer_path: /srv/temporal-pki/servers-ca.pem
+  register: leaves
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+files:
+  description: One entry per path, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file.
+      type: str
+      sample: /etc/temporal/tls/internode.pem
+    exists:
+      description: Whether the file exists.
+      type: bool
+      sample: true
+    issued_by_issuer:
+      description: Whether O(issuer_path)'s CA issued the file's first certificate; null without O(issuer_path).
+      type: bool
+      sample: true
+    certificates:
+      description: Facts of every certificate in the file (as M(mtls.temporal.temporal_leaf) returns them), plus C(days_left).
+      type: list
+      elements: dict
+      sample: [{subject: CN=internode.temporal.example.com, not_after: "2027-11-24T06:00:00Z", days_left: 364}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import certificate_facts, is_issued_by, load_pem_certificates, utcnow
+from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path")),
+        supports_check_mode=True,
+    )
+    assert_required_cryptography_version(module)
+    now = utcnow()
+    try:
+        issuer = None
+        if module.params["issuer_path"]:
+            path = module.params["issuer_path"]
+            issuer = load_pem_certificates(read_required(path, "issuer_path"), "issuer_path", path)[0]
+        files = []
+        for path in module.params["paths"]:
+            data = read_optional(path, "paths")
+            entry = dict(path=path, exists=data is not None, certificates=[], issued_by_issuer=None)
+            if data is not None:
+                certs = load_pem_certificates(data, "paths", path)
+                for cert in certs:
+                    facts = certificate_facts(cert)
+                    facts["days_left"] = (cert.not_valid_after_utc - now).days
+                    entry["certificates"].append(facts)
+                if issuer is not None:
+                    entry["issued_by_issuer"] = is_issued_by(certs[0], issuer)
+            files.append(entry)
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, files=files)
+
+
+if __name__ == "__main__":
+    main()
