@@ -127,6 +127,8 @@ class TLSFront(Managed):
         self.port = free_port()
         workdir = Path(workdir)
         name = "front-{0}".format(self.port)
+        # The admin API listens on a unix socket only: it is how reload() swaps configs without dropping a connection.
+        self.admin = "unix/" + str(workdir / (name + ".sock"))
         policy = {"certificate_selection": {"any_tag": ["node"]}, "default_sni": default_sni}
         if server_block.get("requireClientAuth"):
             policy["client_authentication"] = {
@@ -134,7 +136,7 @@ class TLSFront(Managed):
                 "ca": {"provider": "file", "pem_files": list(server_block.get("clientCaFiles") or [])},
             }
         config = {
-            "admin": {"disabled": True},
+            "admin": {"listen": self.admin},
             # DEBUG logs each refused handshake with Go's reason, which the negative tests check server-side.
             "logging": {"logs": {"default": {"level": "DEBUG"}}},
             "apps": {
@@ -151,10 +153,10 @@ class TLSFront(Managed):
                 }}},
             },
         }
-        config_path = workdir / (name + ".json")
-        config_path.write_text(json.dumps(config, indent=2))
-        super().__init__([tool("caddy"), "run", "--config", str(config_path)], workdir / (name + ".log"),
-                         env=dict(os.environ, XDG_DATA_HOME=str(workdir / "caddy-data"), XDG_CONFIG_HOME=str(workdir / "caddy-config")))
+        self.config_path = workdir / (name + ".json")
+        self.config_path.write_text(json.dumps(config, indent=2))
+        self.env = dict(os.environ, XDG_DATA_HOME=str(workdir / "caddy-data"), XDG_CONFIG_HOME=str(workdir / "caddy-config"))
+        super().__init__([tool("caddy"), "run", "--config", str(self.config_path)], workdir / (name + ".log"), env=self.env)
         try:
             wait_for_port(self.port, self.proc)
         except Exception:
@@ -164,6 +166,11 @@ class TLSFront(Managed):
     @property
     def address(self):
         return "127.0.0.1:{0}".format(self.port)
+
+    def reload(self):
+        """Re-read the certificate, key and CA files gracefully, as a Temporal server's reload or restart would."""
+        subprocess.run([tool("caddy"), "reload", "--force", "--config", str(self.config_path), "--address", self.admin],
+                       capture_output=True, text=True, timeout=CALL_TIMEOUT, env=self.env, check=True)
 
 
 class Result:
@@ -267,3 +274,76 @@ def java_describe(address, server_name, ca, cert=None, key=None, pfx=None, pfx_p
 
 def workdir():
     return Path(tempfile.mkdtemp(prefix="mtls-harness-"))
+
+
+_LOOP = r"""
+import asyncio, json, os, sys, time
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from temporalio.client import Client
+from temporalio.service import TLSConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+args = json.loads(sys.argv[1])
+
+def read_identity():
+    # Files are replaced one by one, each atomically: read until the certificate and key belong together,
+    # as a client that reloads its identity would.
+    for _ in range(50):
+        cert, key = open(args["cert"], "rb").read(), open(args["key"], "rb").read()
+        leaf = x509.load_pem_x509_certificate(cert)
+        if leaf.public_key() == serialization.load_pem_private_key(key, None).public_key():
+            return cert, key
+        time.sleep(0.01)
+    raise RuntimeError("certificate and key never matched")
+
+async def once():
+    cert, key = read_identity()
+    tls = TLSConfig(server_root_ca_cert=open(args["ca"], "rb").read(), domain=args["server_name"], client_cert=cert, client_private_key=key)
+    client = await asyncio.wait_for(Client.connect(args["address"], namespace="default", tls=tls), 5)
+    await asyncio.wait_for(client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default")), 5)
+
+async def main():
+    out = open(args["out"], "a", buffering=1)
+    started = time.monotonic()
+    for index in range(args["max_calls"]):
+        if time.monotonic() - started > args["max_seconds"] or os.path.exists(args["stop"]):
+            break
+        begun = time.time()
+        try:
+            await once()
+            record = {"t": begun, "ok": True}
+        except BaseException as exc:
+            record = {"t": begun, "ok": False, "error": "{0}: {1}".format(type(exc).__name__, exc)[:300]}
+        out.write(json.dumps(record) + "\n")
+        await asyncio.sleep(max(0.0, args["period"] - (time.time() - begun)))
+
+asyncio.run(main())
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+class ClientLoop(Managed):
+    """A Python SDK client that connects anew about every `period` seconds with the identity files on disk, until
+    stopped, `max_calls` or `max_seconds`, writing one JSON line per call (time, ok, error)."""
+
+    def __init__(self, workdir, name, address, server_name, ca, cert, key, period=0.1, max_calls=3000, max_seconds=600):
+        workdir = Path(workdir)
+        self.results_path = workdir / (name + ".jsonl")
+        self.stop_path = workdir / (name + ".stop")
+        payload = json.dumps(dict(address=address, server_name=server_name, ca=ca, cert=cert, key=key, out=str(self.results_path),
+                                  stop=str(self.stop_path), period=period, max_calls=max_calls, max_seconds=max_seconds))
+        super().__init__([sys.executable, "-c", _LOOP, payload], workdir / (name + ".log"), env=_clean_env())
+
+    def stop(self):
+        self.stop_path.touch()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        super().stop()
+
+    def calls(self):
+        if not self.results_path.exists():
+            return []
+        return [json.loads(line) for line in self.results_path.read_text().splitlines() if line.strip()]
