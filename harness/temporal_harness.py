@@ -89,23 +89,32 @@ class Managed:
         self.stop()
 
 
-class DevServer(Managed):
+class Listener(Managed):
+    """A managed process serving on self.port of 127.0.0.1."""
+
+    @property
+    def address(self):
+        return "127.0.0.1:{0}".format(self.port)
+
+    def wait_until_serving(self, *checks):
+        """Wait for the port, then run the checks; stop the process if any of it fails."""
+        try:
+            wait_for_port(self.port, self.proc)
+            for check in checks:
+                check()
+        except Exception:
+            self.stop()
+            raise
+
+
+class DevServer(Listener):
     def __init__(self, workdir):
         self.port = free_port()
         args = [tool("temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(self.port),
                 "--ui-port", str(free_port()), "--http-port", str(free_port()), "--metrics-port", str(free_port()),
                 "--log-level", "error"]
         super().__init__(args, Path(workdir) / "dev-server.log")
-        try:
-            wait_for_port(self.port, self.proc)
-            self._wait_ready()
-        except Exception:
-            self.stop()
-            raise
-
-    @property
-    def address(self):
-        return "127.0.0.1:{0}".format(self.port)
+        self.wait_until_serving(self._wait_ready)
 
     def _wait_ready(self, timeout=30.0):
         """Listening is not serving: the default namespace must answer over plaintext."""
@@ -120,7 +129,7 @@ class DevServer(Managed):
         raise RuntimeError("the dev server on {0} did not serve the default namespace in {1}s".format(self.address, timeout))
 
 
-class TLSFront(Managed):
+class TLSFront(Listener):
     """Caddy terminating TLS as a rendered global.tls server block says, in front of an upstream h2c address."""
 
     def __init__(self, workdir, server_block, upstream, default_sni):
@@ -157,15 +166,7 @@ class TLSFront(Managed):
         self.config_path.write_text(json.dumps(config, indent=2))
         self.env = dict(os.environ, XDG_DATA_HOME=str(workdir / "caddy-data"), XDG_CONFIG_HOME=str(workdir / "caddy-config"))
         super().__init__([tool("caddy"), "run", "--config", str(self.config_path)], workdir / (name + ".log"), env=self.env)
-        try:
-            wait_for_port(self.port, self.proc)
-        except Exception:
-            self.stop()
-            raise
-
-    @property
-    def address(self):
-        return "127.0.0.1:{0}".format(self.port)
+        self.wait_until_serving()
 
     def reload(self):
         """Re-read the certificate, key and CA files gracefully, as a Temporal server's reload or restart would."""
