@@ -16,6 +16,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._files import remove
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
 from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS
 
 # Keep in sync with plugins/doc_fragments/_subject.py.
 SUBJECT_ARGS = dict(
@@ -142,29 +143,36 @@ def run_issue_module(module, backend_class):
     module.exit_json(changed=changed, **result)
 
 
-# Options of temporal_leaf that temporal_leaf_batch takes once for the whole batch, not per certificate.
-BATCH_SHARED_OPTIONS = ("ca_path", "ca_private_key_path", "ca_private_key_passphrase", "pkcs12_passphrase", "backup")
+# Options of temporal_leaf that temporal_leaf_batch takes once for the whole batch, not per certificate:
+# the issuer (a local CA, or one Vault mount and role with one login) and what every file shares.
+BATCH_SHARED_OPTIONS = ("ca_path", "ca_private_key_path", "ca_private_key_passphrase", "pkcs12_passphrase", "backup") + tuple(VAULT_ARGS)
+
+
+_SECRET_OPTIONS = tuple(sorted(option for option, spec in dict(leaf_argument_spec(), **VAULT_ARGS).items() if spec.get("no_log")))
 
 
 def _batch_entry_spec():
     spec = leaf_argument_spec()
     for option in BATCH_SHARED_OPTIONS:
-        spec.pop(option)
+        spec.pop(option, None)  # the vault_* options are not in temporal_leaf's base spec
     return spec
 
 
 def run_batch_module(module, backend_class):
-    """Plan every certificate of the batch first (any error writes nothing), then write each one's files."""
+    """Check every entry, then plan every certificate of the batch (any error writes nothing), then write each
+    one's files. Planning may have Vault sign, so no entry is planned before all of them passed the checks."""
     assert_required_cryptography_version(module)
     params = module.params
     spec = _batch_entry_spec()
     validator = ArgumentSpecValidator(spec, mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE, required_if=LEAF_REQUIRED_IF[1:])
-    planned = []
+    backends = []
     for index, entry in enumerate(params["certificates"]):
         where = "certificates[{0}]".format(index)
         if not isinstance(entry, dict):
             module.fail_json(msg="{0}: must be a mapping of temporal_leaf options".format(where))
         entry = {option: value for option, value in entry.items() if value is not None}  # null means unset
+        # A secret option in an entry (a token put there by mistake, too) is masked in every result, invocation included.
+        module.no_log_values.update(str(entry[option]) for option in _SECRET_OPTIONS if entry.get(option) not in (None, ""))
         shared = sorted(set(entry) & set(BATCH_SHARED_OPTIONS))
         if shared:
             module.fail_json(msg="{0}: {1} is set once for the whole batch, not per certificate".format(where, ", ".join(shared)))
@@ -174,9 +182,15 @@ def run_batch_module(module, backend_class):
         leaf_params = dict(checked.validated_parameters)
         leaf_params.update({option: params[option] for option in BATCH_SHARED_OPTIONS})
         try:
-            planned.append((leaf_params, backend_class(leaf_params, module.check_mode).plan()))
+            backends.append((where, leaf_params, backend_class(leaf_params, module.check_mode)))
         except PKIError as exc:
             module.fail_json(msg="{0} ({1}): {2}".format(where, entry.get("path"), exc))
+    planned = []
+    for where, leaf_params, backend in backends:
+        try:
+            planned.append((leaf_params, backend.plan()))
+        except PKIError as exc:
+            module.fail_json(msg="{0} ({1}): {2}".format(where, leaf_params["path"], exc))
 
     results, diffs, written = [], [], []
     changed = False

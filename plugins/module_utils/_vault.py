@@ -54,7 +54,7 @@ ISSUERS = ("local", "vault")
 AUTH_METHODS = ("token", "approle")
 TIMEOUT = 30  # seconds per Vault request
 
-# Keep in sync with temporal_leaf's DOCUMENTATION. The environment names are those the Vault CLI and
+# Keep in sync with plugins/doc_fragments/_vault.py. The environment names are those the Vault CLI and
 # community.hashi_vault read.
 VAULT_ARGS = dict(
     issuer=dict(type="str", default="local", choices=list(ISSUERS)),

@@ -17,15 +17,21 @@ description:
   - Every certificate is planned before any file is written, so one bad entry fails the run and writes nothing.
   - Renewal decisions, check mode, diffs, file safety and results per certificate are those of
     M(mtls.temporal.temporal_leaf).
+  - With O(issuer=vault) one Vault or OpenBao PKI role (O(vault_role)) signs every certificate of the batch, as
+    M(mtls.temporal.temporal_leaf) does with O(issuer=vault); the keys are made where the module runs. A role
+    serves one Temporal profile (see C(docs/vault-issuer.md)), so run the module once per role, for example
+    once for the internode and once for the frontend certificates.
 author:
   - mtls.temporal developers (!UNKNOWN)
 requirements:
   - cryptography >= 44.0.0
+  - hvac (only for O(issuer=vault))
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - mtls.temporal._issue.attributes
+  - mtls.temporal._vault
 attributes:
   vault:
     support: none
@@ -34,19 +40,21 @@ options:
     description:
       - The certificates. Each item takes the options of M(mtls.temporal.temporal_leaf) (see its documentation),
         except those set once for the batch (O(ca_path), O(ca_private_key_path), O(ca_private_key_passphrase),
-        O(pkcs12_passphrase), O(backup)) and the file attribute options (O(mode), O(owner), O(group) and so on),
+        O(pkcs12_passphrase), O(backup), O(issuer) and the C(vault_*) options) and the file attribute options (O(mode), O(owner), O(group) and so on),
         which apply to every certificate.
     type: list
     elements: dict
     required: true
   ca_path:
-    description: The issuing CA certificate (first in the file), followed by its chain.
+    description:
+      - The issuing CA certificate (first in the file), followed by its chain.
+      - Required when O(issuer=local) and a certificate has C(state=present); not allowed with O(issuer=vault).
     type: path
-    required: true
   ca_private_key_path:
-    description: The issuing CA's private key.
+    description:
+      - The issuing CA's private key.
+      - Required when O(issuer=local) and a certificate has C(state=present); not allowed with O(issuer=vault).
     type: path
-    required: true
   ca_private_key_passphrase:
     description: Passphrase of the CA key.
     type: str
@@ -62,8 +70,14 @@ options:
     description: Create missing parent directories of the files (mode C(0700)), for example one per host.
     type: bool
     default: false
+notes:
+  - With O(issuer=vault), the mount's CA chain is read for every certificate and C(sign/<vault_role>) is called
+    only for those created or reissued; check mode never calls it.
 seealso:
   - module: mtls.temporal.temporal_leaf
+  - name: Vault PKI secrets engine API
+    description: The sign endpoint; C(docs/vault-issuer.md) sets up one role per Temporal profile and shows a fleet.
+    link: https://developer.hashicorp.com/vault/api-docs/secret/pki
 """
 
 EXAMPLES = r"""
@@ -82,6 +96,26 @@ EXAMPLES = r"""
         path: /srv/pki/clients/billing.pem
         private_key_path: /srv/pki/clients/billing.key
         validity: 90d
+
+- name: Every node's frontend certificate, signed by the Vault role for the frontend profile
+  mtls.temporal.temporal_leaf_batch:
+    issuer: vault
+    vault_url: https://vault.example.com:8200
+    vault_mount: pki_temporal
+    vault_role: temporal-frontend
+    vault_token: "{{ temporal_vault_token }}"
+    create_dirs: true
+    certificates:
+      - profile: frontend
+        path: /srv/pki/nodes/node1/frontend.pem
+        private_key_path: /srv/pki/nodes/node1/frontend.key
+        chain_path: /srv/pki/nodes/node1/frontend-chain.pem
+        dns_names: [node1.temporal.example.com, temporal.example.com]
+      - profile: frontend
+        path: /srv/pki/nodes/node2/frontend.pem
+        private_key_path: /srv/pki/nodes/node2/frontend.key
+        chain_path: /srv/pki/nodes/node2/frontend-chain.pem
+        dns_names: [node2.temporal.example.com, temporal.example.com]
 """
 
 RETURN = r"""
@@ -131,23 +165,27 @@ written:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._module import run_batch_module
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            certificates=dict(type="list", elements="dict", required=True),
-            ca_path=dict(type="path", required=True),
-            ca_private_key_path=dict(type="path", required=True),
-            ca_private_key_passphrase=dict(type="str", no_log=True),
-            pkcs12_passphrase=dict(type="str", default="", no_log=True),
-            backup=dict(type="bool", default=False),
-            create_dirs=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-        add_file_common_args=True,
+    argument_spec = dict(
+        certificates=dict(type="list", elements="dict", required=True),
+        # Required for issuer=local only; the local backend checks them for each certificate it issues.
+        ca_path=dict(type="path"),
+        ca_private_key_path=dict(type="path"),
+        ca_private_key_passphrase=dict(type="str", no_log=True),
+        pkcs12_passphrase=dict(type="str", default="", no_log=True),
+        backup=dict(type="bool", default=False),
+        create_dirs=dict(type="bool", default=False),
     )
-    run_batch_module(module, LeafBackend)
+    argument_spec.update(VAULT_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, add_file_common_args=True)
+    backend = LeafBackend
+    if module.params["issuer"] == "vault":
+        require_hvac(module)
+        backend = VaultLeafBackend
+    run_batch_module(module, backend)
 
 
 if __name__ == "__main__":

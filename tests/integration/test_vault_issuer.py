@@ -436,3 +436,87 @@ def test_a_mount_without_a_ca(run_module, tmp_path, bao):
     run = run_module(temporal_leaf.main, args)
     assert run.failed and run.msg.startswith("vault_mount: the PKI mount pki_empty at {0} has no CA yet".format(bao.url)), run.msg
     assert not os.path.exists(args["path"]) and not os.path.exists(args["private_key_path"])
+
+
+def batch_args(tmp_path, bao, profile, hosts=("node1", "node2"), **extra):
+    """One temporal_leaf_batch run through the Vault role of one profile, one certificate per host."""
+    certificates = []
+    for host in hosts:
+        staging = tmp_path / "nodes" / host
+        certificates.append(dict(profile=profile, path=str(staging / (profile + ".pem")), private_key_path=str(staging / (profile + ".key")),
+                                 chain_path=str(staging / (profile + "-chain.pem")), validity="30d",
+                                 dns_names=[host + ".temporal.test", profile + ".temporal.test"], ip_addresses=["127.0.0.1"]))
+    args = dict(issuer="vault", vault_url=bao.url, vault_mount="pki_int", vault_role=PROFILE_ROLE[profile], vault_token=bao.signer_token,
+                create_dirs=True, certificates=certificates)
+    args.update(extra)
+    return args
+
+
+def test_batch_signs_two_profiles_through_their_roles_and_a_rerun_asks_for_nothing(run_module, tmp_path, bao):
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf_batch
+
+    runs = {profile: batch_args(tmp_path, bao, profile) for profile in ("internode", "frontend")}
+    before = bao.issued()
+    predicted = run_module(temporal_leaf_batch.main, runs["internode"], check_mode=True)
+    assert predicted.changed and [c["reason"] for c in predicted["certificates"]] == ["created", "created"], predicted.msg
+    assert bao.issued() == before and not (tmp_path / "nodes").exists()
+    for profile, args in runs.items():
+        run = run_module(temporal_leaf_batch.main, args)
+        assert run.changed and [c["reason"] for c in run["certificates"]] == ["created", "created"], run.msg
+        assert {c["issuer"] for c in run["certificates"]} == {"CN=Temporal Test Servers CA"}
+        assert_no_secret(bao, run)
+    assert bao.issued() == before + 4
+    for host in ("node1", "node2"):
+        staging = tmp_path / "nodes" / host
+        internode = load_all(staging / "internode.pem")[0]
+        frontend = load_all(staging / "frontend.pem")[0]
+        assert set(internode.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == {
+            ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
+        assert list(frontend.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+        assert verify_as_server(bao, staging / "internode-chain.pem", host + ".temporal.test")[0] == internode
+        assert verify_as_server(bao, staging / "frontend-chain.pem", "frontend.temporal.test")[0] == frontend
+        assert verify_as_client(bao, staging / "internode-chain.pem").chain[0] == internode
+        assert stat.S_IMODE(os.stat(staging / "internode.key").st_mode) == 0o600
+    files = snapshot(*[str(p) for p in sorted((tmp_path / "nodes").rglob("*")) if p.is_file()])
+    for args in runs.values():
+        again = run_module(temporal_leaf_batch.main, args, diff=True)
+        assert not again.changed and [c["reason"] for c in again["certificates"]] == [None, None] and again["written"] == [], again.msg
+    assert bao.issued() == before + 4 and snapshot(*[str(p) for p in sorted((tmp_path / "nodes").rglob("*")) if p.is_file()]) == files
+    # One entry's SANs change: only that certificate is signed again.
+    runs["frontend"]["certificates"][1]["dns_names"].append("lb.temporal.test")
+    drift = run_module(temporal_leaf_batch.main, runs["frontend"])
+    assert [c["reason"] for c in drift["certificates"]] == [None, "drift"] and bao.issued() == before + 5, drift.msg
+
+
+@pytest.mark.parametrize("option, value", [("vault_token", "s.per-entry"), ("vault_role", "temporal-frontend"), ("issuer", "local"),
+                                           ("vault_url", "http://127.0.0.1:1"), ("ca_path", "/nonexistent/ca.pem")])
+def test_batch_level_options_are_refused_per_certificate(run_module, tmp_path, bao, option, value):
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf_batch
+
+    args = batch_args(tmp_path, bao, "frontend")
+    args["certificates"][1][option] = value
+    before = bao.issued()
+    run = run_module(temporal_leaf_batch.main, args)
+    assert run.failed and run.msg == "certificates[1]: {0} is set once for the whole batch, not per certificate".format(option), run.msg
+    assert bao.issued() == before and not (tmp_path / "nodes").exists()
+    assert "s.per-entry" not in json.dumps(run.result) and bao.signer_token not in json.dumps(run.result)
+
+
+def test_batch_with_vault_refuses_local_ca_options_and_needs_hvac_only_for_vault(run_module, tmp_path, bao, monkeypatch, ca_factory):
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf_batch
+
+    ca = ca_factory("Batch Local CA")
+    mixed = run_module(temporal_leaf_batch.main, batch_args(tmp_path, bao, "frontend", ca_path=ca["path"]))
+    assert mixed.failed and mixed.msg.startswith("certificates[0] (") and "ca_path: belongs to issuer=local" in mixed.msg, mixed.msg
+    no_role = run_module(temporal_leaf_batch.main, batch_args(tmp_path, bao, "frontend", vault_role=None))
+    assert no_role.failed and "vault_role: required when issuer is vault" in no_role.msg, no_role.msg
+    assert not (tmp_path / "nodes").exists()
+    monkeypatch.setattr(_vault, "HAS_HVAC", False)
+    monkeypatch.setattr(_vault, "HVAC_IMPORT_ERROR", "ModuleNotFoundError: No module named 'hvac'")
+    missing = run_module(temporal_leaf_batch.main, batch_args(tmp_path, bao, "frontend"))
+    assert missing.failed and "Failed to import the required Python library (hvac)" in missing.msg
+    local = dict(ca_path=ca["path"], ca_private_key_path=ca["private_key_path"],
+                 certificates=[dict(profile="client", common_name="c", path=str(tmp_path / "c.pem"), private_key_path=str(tmp_path / "c.key"))])
+    assert run_module(temporal_leaf_batch.main, local)["certificates"][0]["reason"] == "created"
+    no_ca = run_module(temporal_leaf_batch.main, dict(local, ca_path=None))
+    assert no_ca.failed and "ca_path: required when state is present and issuer is local" in no_ca.msg, no_ca.msg
