@@ -520,3 +520,94 @@ def test_batch_with_vault_refuses_local_ca_options_and_needs_hvac_only_for_vault
     assert run_module(temporal_leaf_batch.main, local)["certificates"][0]["reason"] == "created"
     no_ca = run_module(temporal_leaf_batch.main, dict(local, ca_path=None))
     assert no_ca.failed and "ca_path: required when state is present and issuer is local" in no_ca.msg, no_ca.msg
+
+
+FLEET_INVENTORY = """\
+all:
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+    mtls_temporal_become: false
+    pki_dir: {root}/controller/pki
+    node_certs_dir: "{root}/{{{{ inventory_hostname }}}}/etc/temporal/tls"
+    node_certs_dns_names: ["{{{{ inventory_hostname }}}}.temporal.test"]
+    node_certs_internode_server_name: internode.temporal.test
+    node_certs_frontend_server_names: [frontend.temporal.test]
+    node_certs_validity: 30d
+    node_certs_issuer: vault
+    node_certs_vault_url: {url}
+    node_certs_vault_mount: pki_int
+  hosts:
+    localhost: {{}}
+  children:
+    temporal_servers:
+      hosts:
+        node1: {{node_certs_ip_addresses: [127.0.3.1]}}
+        node2: {{node_certs_ip_addresses: [127.0.3.2]}}
+"""
+
+# The trust bundles as docs/vault-issuer.md fills them: from the mounts' CA chains (one mount serves both here).
+FLEET_PLAYBOOK = """\
+- name: Trust bundles from the PKI mount's CA chain
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Bundle directory
+      ansible.builtin.file:
+        path: "{{ pki_dir }}/bundles"
+        state: directory
+        mode: "0755"
+    - name: internode.pem (servers chain), frontend-clients.pem (clients chain, then servers chain)
+      ansible.builtin.copy:
+        content: |
+          {% for mount in item.mounts %}
+          {{ lookup('ansible.builtin.url', node_certs_vault_url ~ '/v1/' ~ mount ~ '/ca_chain', split_lines=false) | trim }}
+          {% endfor %}
+        dest: "{{ pki_dir }}/bundles/{{ item.name }}"
+        mode: "0644"
+      loop:
+        - {name: internode.pem, mounts: [pki_int]}
+        - {name: frontend-clients.pem, mounts: [pki_int, pki_int]}
+      loop_control:
+        label: "{{ item.name }}"
+
+- name: Node certificates through Vault
+  ansible.builtin.import_playbook: mtls.temporal.node_certs
+"""
+
+
+def test_node_certs_role_issues_through_vault_with_the_token_from_the_environment(tmp_path, bao):
+    """The fleet role on two local hosts, through real ansible-playbook -vvv: one Vault run per profile, a rerun that
+    asks Vault for nothing and copies nothing, and the token (from VAULT_TOKEN) never in the output."""
+    (tmp_path / "inventory.yml").write_text(FLEET_INVENTORY.format(root=tmp_path, url=bao.url))
+    (tmp_path / "fleet.yml").write_text(FLEET_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", VAULT_TOKEN=bao.signer_token,
+               PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    before = bao.issued()
+    outputs = []
+    for _run in range(2):
+        proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), "-vvv", str(tmp_path / "fleet.yml")],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+        outputs.append(proc.stdout + proc.stderr)
+        if _run == 0:
+            assert bao.issued() == before + 4
+    assert bao.issued() == before + 4
+    recap = outputs[1].rpartition("PLAY RECAP")[2]
+    assert recap.count("changed=0") == 3 and "failed=0" in recap, recap
+    for text in outputs:
+        assert bao.signer_token not in text
+    for number, host in enumerate(("node1", "node2"), start=1):
+        tls = tmp_path / host / "etc/temporal/tls"
+        internode = verify_as_server(bao, tls / "internode.pem", "internode.temporal.test")[0]
+        assert verify_as_server(bao, tls / "internode.pem", "127.0.3.{0}".format(number))[0] == internode
+        assert verify_as_client(bao, tls / "internode.pem").chain[0] == internode
+        frontend = verify_as_server(bao, tls / "frontend.pem", "frontend.temporal.test")[0]
+        assert list(frontend.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+        # The shipped bundle is the mount's chain: it anchors the node's own certificates.
+        bundle = verification.Store(load_all(tls / "internode-ca.pem"))
+        assert len(load_all(tls / "frontend-clients-ca.pem")) == 4  # two chains of intermediate and root, one after the other
+        leaf, *chain = load_all(tls / "internode.pem")
+        verification.PolicyBuilder().store(bundle).build_server_verifier(verification.DNSName(host + ".temporal.test")).verify(leaf, chain)
+        for key in ("internode.key", "frontend.key"):
+            assert stat.S_IMODE(os.stat(tls / key).st_mode) == 0o600
