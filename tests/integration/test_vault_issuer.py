@@ -611,3 +611,36 @@ def test_node_certs_role_issues_through_vault_with_the_token_from_the_environmen
         verification.PolicyBuilder().store(bundle).build_server_verifier(verification.DNSName(host + ".temporal.test")).verify(leaf, chain)
         for key in ("internode.key", "frontend.key"):
             assert stat.S_IMODE(os.stat(tls / key).st_mode) == 0o600
+
+
+def test_client_certs_role_signs_every_identity_with_the_client_role(tmp_path, bao):
+    """client_certs with client_certs_issuer=vault: client and worker identities from one Vault role, a rerun signs nothing."""
+    (tmp_path / "inventory.yml").write_text(
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
+        "    mtls_temporal_become: false\n    pki_dir: " + str(tmp_path / "pki") + "\n"
+        "    client_certs_issuer: vault\n    client_certs_vault_url: " + bao.url + "\n    client_certs_vault_mount: pki_int\n"
+        "    client_certs_identities:\n      - {name: payments, pkcs12: true}\n"
+        "      - {name: system-worker, common_name: temporal-system-worker, profile: worker}\n"
+        "  hosts:\n    localhost: {}\n"
+    )
+    (tmp_path / "clients.yml").write_text(
+        "- name: Server roots from the mount\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Bundle\n      ansible.builtin.copy:\n"
+        "        content: \"{{ lookup('ansible.builtin.url', client_certs_vault_url ~ '/v1/pki_int/ca_chain', split_lines=false) }}\"\n"
+        "        dest: \"{{ pki_dir }}/bundles/server-roots.pem\"\n        mode: \"0644\"\n"
+        "- name: Identities\n  ansible.builtin.import_playbook: mtls.temporal.client_certs\n"
+    )
+    (tmp_path / "pki" / "bundles").mkdir(parents=True)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", VAULT_TOKEN=bao.signer_token,
+               PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    before = bao.issued()
+    for expected in (2, 2):
+        proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), "-vvv", str(tmp_path / "clients.yml")],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+        assert bao.issued() == before + expected and bao.signer_token not in proc.stdout + proc.stderr
+    clients = tmp_path / "pki" / "clients"
+    for name, common_name in (("payments", "payments"), ("system-worker", "temporal-system-worker")):
+        leaf = verify_as_client(bao, clients / name / "client-chain.pem").chain[0]
+        assert leaf.subject.rfc4514_string() == "CN=" + common_name
+    assert (clients / "payments" / "client.pfx").exists() and "[profile.payments]" in (clients / "temporal.toml").read_text()
