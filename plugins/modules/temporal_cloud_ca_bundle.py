@@ -120,8 +120,10 @@ EXAMPLES = r"""
 - name: Bundle of the old and the new clients CA for the payments namespace, checked with its identities
   mtls.temporal.temporal_cloud_ca_bundle:
     ca_paths:
-      - /srv/temporal-pki/old/clients-ca-chain.pem
-      - /srv/temporal-pki/clients-ca-chain.pem
+      - /srv/temporal-pki/old/clients-ca.pem
+      - /srv/temporal-pki/old/root-ca.pem
+      - /srv/temporal-pki/clients-ca.pem
+      - /srv/temporal-pki/root-ca.pem
     path: /srv/temporal-pki/cloud/payments-ca-bundle.pem
     client_cert_paths:
       - /srv/temporal-pki/clients/payments/client-chain.pem
@@ -135,15 +137,15 @@ EXAMPLES = r"""
 
 - name: Upload it (tcld names the CAs by these SHA-1 fingerprints)
   ansible.builtin.command:
-    argv: [tcld, namespace, accepted-client-ca, set, --namespace, payments.a1b2c, --ca-certificate-file,
-           /srv/temporal-pki/cloud/payments-ca-bundle.pem, --idempotent]
+    argv: [tcld, --idempotent, namespace, accepted-client-ca, set, --namespace, payments.a1b2c,
+           --ca-certificate-file, /srv/temporal-pki/cloud/payments-ca-bundle.pem]
   when: cloud_bundle.changed
   changed_when: true
   delegate_to: localhost
 
 - name: Only check a bundle
   mtls.temporal.temporal_cloud_ca_bundle:
-    ca_paths: [/srv/temporal-pki/clients-ca-chain.pem]
+    ca_paths: [/srv/temporal-pki/clients-ca.pem, /srv/temporal-pki/root-ca.pem]
 """
 
 RETURN = r"""
