@@ -165,3 +165,35 @@ def internode_peer(fleet, harness_dir, dev_server):
     """Stands in for a peer node: node 2's rendered internode server block (its internode cert, requiring the internode CA)."""
     with harness.TLSFront(harness_dir, rendered_tls(fleet, "node2")["internode"]["server"], dev_server.address, "internode.temporal.demo") as front:
         yield front
+
+
+# --- The reliability suite counts what it tried (faults, bad inputs, secret scans) and prints the totals.
+# Tests call tally(kind, n); the counts travel as user properties with each report, also from pytest-xdist
+# workers, so the closing line holds the whole run's totals.
+
+_TALLY_PREFIX = "reliability_"
+_TALLY_TOTALS = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        for name, value in report.user_properties:
+            if name.startswith(_TALLY_PREFIX):
+                kind = name[len(_TALLY_PREFIX):]
+                _TALLY_TOTALS[kind] = _TALLY_TOTALS.get(kind, 0) + int(value)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TALLY_TOTALS:
+        counts = ", ".join("{0} {1}".format(_TALLY_TOTALS[kind], kind.replace("_", " ")) for kind in sorted(_TALLY_TOTALS))
+        terminalreporter.write_line("reliability suite: " + counts)
+
+
+@pytest.fixture
+def tally(record_property):
+    """tally(kind, n=1) counts n tries of kind ("faults", "bad_inputs", "secret_scans") for the closing line."""
+
+    def add(kind, n=1):
+        record_property(_TALLY_PREFIX + kind, n)
+
+    return add

@@ -3,21 +3,54 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading and writing certificate and key files safely. Private to this collection: not a public API.
 
-Every write goes to a temp file in the target's directory (created 0600 by mkstemp, so a key is never
-readable by others, not even for an instant), is fsynced, and is renamed over the target. A set of
-files is staged completely before the first rename, so a failure while staging changes nothing."""
+A set of files (key, certificate, chain, .pfx) is written as one transaction:
+1. every file is staged to a temp file in its target's directory (created 0600 by mkstemp, so a key is
+   never readable by others, not even for an instant), fsynced, with the old file's owner kept;
+2. backups are linked, then a journal naming every (temp, target) pair is fsynced and renamed into place:
+   that rename is the commit point;
+3. each temp is renamed over its target, and the journal is removed.
+A run that dies before the commit point leaves the old set (and stray temps, which the next run removes);
+one that dies after it leaves a journal, and the next run that touches those directories finishes the
+renames before it looks at the files. Runs on the same directories take turns through a directory lock."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import json
 import os
 import shutil
+import signal
 import stat
 import tempfile
 import time
+from contextlib import contextmanager
 
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 
 PUBLIC_FILE_MODE = 0o644
+JOURNAL_PREFIX = ".mtls-temporal-"
+JOURNAL_SUFFIX = ".journal"
+TEMP_SUFFIX = ".tmp"
+LOCK_TIMEOUT = 300
+
+# Test hook for the fault suite: "N" kills this process with SIGKILL at the N-th fault point of its writes,
+# "N:enospc" fails that point with ENOSPC instead. Unset in every real run.
+FAULT_ENV = "_MTLS_TEMPORAL_FAULT_POINT"
+_fault_state = {"passed": 0}
+
+
+def _fault_point():
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    _fault_state["passed"] += 1
+    number, _sep, action = spec.partition(":")
+    if int(number) != _fault_state["passed"]:
+        return
+    if action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def read_optional(path, option):
@@ -69,6 +102,10 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
+def _directory_of(path):
+    return os.path.dirname(os.path.abspath(path))
+
+
 class StagedFile:
     def __init__(self, option, path, data, secret):
         self.option = option
@@ -78,19 +115,45 @@ class StagedFile:
         self.temp = None
 
 
+def _temp_prefix(path):
+    return "." + os.path.basename(path) + "."
+
+
+def _keep_owner(fd, item):
+    """Give the temp file the owner and group of the file it replaces, or refuse to replace it."""
+    try:
+        current = os.stat(item.path)
+    except FileNotFoundError:
+        return
+    if (current.st_uid, current.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.fchown(fd, current.st_uid, current.st_gid)
+    except PermissionError:
+        raise PKIError(item.option, "{0} is owned by uid {1} gid {2}; this run (uid {3}) cannot replace it and keep that owner: "
+                       "run it as that user or with become".format(item.path, current.st_uid, current.st_gid, os.geteuid()))
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _stage(item, umask):
-    directory = os.path.dirname(os.path.abspath(item.path))
-    fd, item.temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(item.path) + ".", suffix=".tmp")
+    fd, item.temp = tempfile.mkstemp(dir=_directory_of(item.path), prefix=_temp_prefix(item.path), suffix=TEMP_SUFFIX)
     try:
         if not item.secret:
             os.fchmod(fd, PUBLIC_FILE_MODE & ~umask)
-        view = memoryview(item.data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _keep_owner(fd, item)
+        half = len(item.data) // 2
+        _write_all(fd, item.data[:half])
+        _fault_point()
+        _write_all(fd, item.data[half:])
         os.fsync(fd)
     finally:
         os.close(fd)
+    _fault_point()
 
 
 def backup_path(path):
@@ -110,32 +173,146 @@ def make_backup(path):
     return target
 
 
+def _write_journal(items):
+    """The commit point: after this rename, the set is written even if this process dies."""
+    directory = _directory_of(items[0].path)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=JOURNAL_PREFIX, suffix=JOURNAL_SUFFIX + TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump([[item.temp, os.path.abspath(item.path)] for item in items], handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        journal = temp[:-len(TEMP_SUFFIX)]
+        os.rename(temp, journal)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    _fsync_directory(directory)
+    _fault_point()
+    return journal
+
+
+def _discard_temps(items):
+    for item in items:
+        if item.temp and os.path.exists(item.temp):
+            os.unlink(item.temp)
+        item.temp = None
+
+
 def write_files(items, backup=False):
-    """Stage every file, then rename each into place in the given order. Returns backup paths by option."""
+    """Write items as one transaction (see the module docstring). Returns backup paths by option."""
     umask = _current_umask()
     for item in items:
         check_target(item.path, item.option)
-    staged = []
-    try:
-        for item in items:
-            _stage(item, umask)
-            staged.append(item)
-    except OSError as exc:
-        for item in staged + [items[len(staged)]]:
-            if item.temp and os.path.exists(item.temp):
-                os.unlink(item.temp)
-        raise PKIError(items[len(staged)].option, "cannot write {0}: {1}".format(items[len(staged)].path, exc.strerror))
+    current = None
     backups = {}
+    try:
+        for current in items:
+            _stage(current, umask)
+        current = None
+        if backup:
+            for item in items:
+                if os.path.isfile(item.path):
+                    backups[item.option] = make_backup(item.path)
+        journal = _write_journal(items)
+    except OSError as exc:
+        _discard_temps(items)
+        for path in backups.values():
+            os.unlink(path)
+        failed = current or items[0]
+        raise PKIError(failed.option, "cannot write {0}: {1}".format(failed.path if current else _directory_of(failed.path), exc.strerror))
+    except BaseException:
+        _discard_temps(items)
+        raise
     directories = set()
     for item in items:
-        if backup and os.path.isfile(item.path):
-            backups[item.option] = make_backup(item.path)
         os.rename(item.temp, item.path)
         item.temp = None
-        directories.add(os.path.dirname(os.path.abspath(item.path)))
+        directories.add(_directory_of(item.path))
+        _fault_point()
     for directory in directories:
         _fsync_directory(directory)
+    os.unlink(journal)
+    _fault_point()
     return backups
+
+
+def _finish_journal(journal):
+    """Complete the renames an interrupted transaction committed to; returns the targets it replaced."""
+    try:
+        with open(journal) as handle:
+            pairs = json.load(handle)
+    except (OSError, ValueError):
+        pairs = []  # unreadable: nothing can be completed from it, and the renames are then all done or not begun
+    finished, directories = [], set()
+    for temp, target in pairs:
+        if os.path.isfile(temp):
+            os.rename(temp, target)
+            finished.append(target)
+            directories.add(os.path.dirname(target))
+    for directory in directories:
+        _fsync_directory(directory)
+    os.unlink(journal)
+    return finished
+
+
+def recover(paths):
+    """Under the lock: finish committed transactions in the directories of paths, then remove the temp files
+    an uncommitted one left for these paths. Returns the targets that were completed."""
+    directories = sorted({_directory_of(path) for path in paths if path and os.path.isdir(_directory_of(path))})
+    finished = []
+    for directory in directories:
+        for name in sorted(os.listdir(directory)):
+            if name.startswith(JOURNAL_PREFIX) and name.endswith(JOURNAL_SUFFIX):
+                finished.extend(_finish_journal(os.path.join(directory, name)))
+    for path in paths:
+        if not path or not os.path.isdir(_directory_of(path)):
+            continue
+        directory, prefix = _directory_of(path), _temp_prefix(path)
+        for name in os.listdir(directory):
+            stray_temp = name.startswith(prefix) and name.endswith(TEMP_SUFFIX) and "." not in name[len(prefix):-len(TEMP_SUFFIX)]
+            stray_journal = name.startswith(JOURNAL_PREFIX) and name.endswith(JOURNAL_SUFFIX + TEMP_SUFFIX)
+            if stray_temp or stray_journal:
+                os.unlink(os.path.join(directory, name))
+    return finished
+
+
+def _lock_directory(path):
+    """The directory a lock for path is taken on: its own, or while that is missing, the nearest existing parent."""
+    directory = _directory_of(path)
+    while not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    return directory
+
+
+@contextmanager
+def exclusive(paths, check_mode=False):
+    """Hold an exclusive lock on the directories of paths while a run plans and writes them, so two runs on
+    the same files take turns. Yields the targets an interrupted earlier run left half-replaced and this one
+    completed (none in check mode, which writes nothing)."""
+    handles = []
+    try:
+        for directory in sorted({_lock_directory(path) for path in paths if path}):
+            fd = os.open(directory, os.O_RDONLY)
+            handles.append(fd)
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise PKIError(None, "another run has held the lock on {0} for {1} s; nothing was written".format(directory, LOCK_TIMEOUT))
+                    time.sleep(0.05)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOLCK, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP):
+                        break  # a filesystem without flock (some network mounts): runs there are not serialised
+                    raise
+        yield [] if check_mode else recover(paths)
+    finally:
+        for fd in handles:
+            os.close(fd)
 
 
 def remove_files(paths, backup=False):

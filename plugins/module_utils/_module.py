@@ -12,7 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import certificate_facts
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
 from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
@@ -99,30 +99,41 @@ def _apply_file_attributes(module, paths, changed, private_key_mode):
     return changed
 
 
+def _completed_warning(completed):
+    return "finished writing {0}, which an interrupted earlier run had left half-replaced".format(", ".join(completed))
+
+
+def _write_outcome(module, outcome):
+    """Write (unless check mode) what the plan staged; returns backup paths."""
+    backups = {}
+    if module.check_mode:
+        return backups
+    try:
+        if outcome.files:
+            backups = write_files(outcome.files, module.params["backup"])
+        if outcome.removals:
+            _removed, removal_backups = remove_files(outcome.removals, module.params["backup"])
+            backups.update(removal_backups)
+    except OSError as exc:
+        module.fail_json(msg="writing files failed: {0}".format(exc))
+    return backups
+
+
 def run_issue_module(module, backend_class):
     """Plan, write (unless check mode), and exit with the result. Keys and passphrases never appear in it."""
     assert_required_cryptography_version(module)
     params = module.params
     try:
-        backend = backend_class(params, module.check_mode)
-        outcome = backend.plan()
+        with exclusive([params.get(option) for option in backend_class.path_options], module.check_mode) as completed:
+            backend = backend_class(params, module.check_mode)
+            outcome = backend.plan()
+            backups = _write_outcome(module, outcome)
     except PKIError as exc:
         module.fail_json(msg=str(exc))
 
-    backups = {}
-    if not module.check_mode:
-        try:
-            if outcome.files:
-                backups = write_files(outcome.files, params["backup"])
-            if outcome.removals:
-                _removed, removal_backups = remove_files(outcome.removals, params["backup"])
-                backups.update(removal_backups)
-        except PKIError as exc:
-            module.fail_json(msg=str(exc))
-        except OSError as exc:
-            module.fail_json(msg="writing files failed: {0}".format(exc))
-
-    changed = outcome.changed
+    changed = outcome.changed or bool(completed)
+    if completed:
+        outcome.warnings.append(_completed_warning(completed))
     result = dict(reason=outcome.reason, reason_detail="; ".join(outcome.details) or None)
     if params["state"] == "present":
         paths = [(params.get(option), secret) for option, secret in backend.path_options.items()]
@@ -185,6 +196,23 @@ def run_batch_module(module, backend_class):
             backends.append((where, leaf_params, backend_class(leaf_params, module.check_mode)))
         except PKIError as exc:
             module.fail_json(msg="{0} ({1}): {2}".format(where, entry.get("path"), exc))
+    paths = [leaf_params.get(option) for _where, leaf_params, _backend in backends for option in backend_class.path_options]
+    try:
+        with exclusive(paths, module.check_mode) as completed:
+            results, diffs, written, changed = _plan_and_write_batch(module, backend_class, backends)
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    if completed:
+        changed = True
+        module.warn(_completed_warning(completed))
+    result = dict(certificates=results, written=written)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(changed=changed, **result)
+
+
+def _plan_and_write_batch(module, backend_class, backends):
+    params = module.params
     planned = []
     for where, leaf_params, backend in backends:
         try:
@@ -219,10 +247,7 @@ def run_batch_module(module, backend_class):
                               before=_diff_view(outcome.before), after=_diff_view(facts or None)))
         for warning in outcome.warnings:
             module.warn(warning)
-    result = dict(certificates=results, written=written)
-    if module._diff:
-        result["diff"] = diffs
-    module.exit_json(changed=changed, **result)
+    return results, diffs, written, changed
 
 
 BATCH_RESULT_FACTS = ("subject", "issuer", "serial_number", "not_before", "not_after", "dns_names", "ip_addresses",

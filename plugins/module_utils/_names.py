@@ -83,9 +83,21 @@ def normalize_dns_name(name, option):
 
 def normalize_ip_address(value, option):
     try:
-        return ipaddress.ip_address(str(value).strip())
+        address = ipaddress.ip_address(str(value).strip())
     except ValueError:
         raise PKIError(option, "{0!r} is not an IPv4 or IPv6 address".format(value))
+    if getattr(address, "scope_id", None):
+        # A SAN holds only the 16 address bytes: the zone would be dropped, and every run would see drift.
+        raise PKIError(option, "{0!r} has a zone ID (%{1}), which a certificate cannot hold".format(value, address.scope_id))
+    return address
+
+
+def check_host_name(name, option):
+    """A name a TLS client sends as SNI and checks in the server certificate: an IP address or a DNS name."""
+    try:
+        ipaddress.ip_address(str(name))
+    except ValueError:
+        normalize_dns_name(name, option)
 
 
 def parse_sans(dns_names, ip_addresses):
@@ -125,6 +137,8 @@ def parse_name_constraint(text, option):
     if not sep or not value:
         raise PKIError(option, "{0!r} must look like DNS:example.com, DNS:.example.com or IP:10.0.0.0/8".format(text))
     if kind == "DNS":
+        if "*" in value:
+            raise PKIError(option, "{0!r}: a name constraint has no wildcards; DNS:.example.com covers every name under example.com".format(text))
         normalize_dns_name(value.lstrip("."), option)
         return x509.DNSName(value.lower())
     if kind == "IP":

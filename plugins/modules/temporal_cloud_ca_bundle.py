@@ -237,7 +237,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._cloud import (
 )
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, check_target, read_optional, read_required, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, check_target, exclusive, read_optional, read_required, write_files
 
 
 def _bundle_view(data):
@@ -321,18 +321,16 @@ def main():
     assert_required_cryptography_version(module)
     params = module.params
     try:
-        result, staged, diffs, warnings = plan(params, utcnow())
+        with exclusive([params["path"], params["filters_path"]], module.check_mode) as completed:
+            result, staged, diffs, warnings = plan(params, utcnow())
+            if staged and not module.check_mode:
+                backups = write_files(staged, params["backup"])
+                if backups:
+                    result["backup_files"] = backups
     except PKIError as exc:
         module.fail_json(msg=str(exc))
 
-    changed = bool(staged)
-    if staged and not module.check_mode:
-        try:
-            backups = write_files(staged, params["backup"])
-        except PKIError as exc:
-            module.fail_json(msg=str(exc))
-        if backups:
-            result["backup_files"] = backups
+    changed = bool(staged) or bool(completed)
     for option in ("path", "filters_path"):
         path = params[option]
         if path and os.path.exists(path):

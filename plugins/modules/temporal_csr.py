@@ -121,7 +121,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._csr import CSRBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
 from ansible_collections.mtls.temporal.plugins.module_utils._names import SUBJECT_OPTIONS
 
@@ -141,17 +141,21 @@ def main():
     assert_required_cryptography_version(module)
     params = module.params
     try:
-        files, reason, detail, csr, key = CSRBackend(params).plan()
-        if files and not module.check_mode:
-            write_files(files, params["backup"])
+        with exclusive([params["private_key_path"], params["csr_path"]], module.check_mode) as completed:
+            files, reason, detail, csr, key = CSRBackend(params).plan()
+            if files and not module.check_mode:
+                write_files(files, params["backup"])
     except PKIError as exc:
         module.fail_json(msg=str(exc))
-    changed = bool(files)
+    changed = bool(files) or bool(completed)
     path = params["private_key_path"]
     if os.path.exists(path):
         file_args = module.load_file_common_arguments(params, path=path)
         file_args["mode"] = params["private_key_mode"]
         changed = module.set_fs_attributes_if_different(file_args, changed)
+    # The CSR file is public: it takes mode, owner and group as given.
+    if params["csr_path"] and os.path.exists(params["csr_path"]):
+        changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params, path=params["csr_path"]), changed)
     module.exit_json(changed=changed, csr=csr, reason=reason, reason_detail=detail, private_key_path=path, **CSRBackend.key_facts(key))
 
 
