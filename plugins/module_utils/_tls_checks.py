@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import extended_key_usage_names, is_issued_by, load_pem_certificates
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
+    basic_constraints,
+    extended_key_usage_names,
+    is_ca,
+    is_issued_by,
+    load_pem_certificates,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import load_private_key, same_public_key
@@ -53,11 +59,8 @@ class FileChecker:
         if certs and len(certs) > 1:
             newest = max(certs, key=lambda c: c.not_valid_before_utc)
             if certs[0].not_valid_before_utc < newest.not_valid_before_utc:
-                self.findings.error(
-                    where,
-                    "{0} lists {1} first, but {2} is newer; put the newest CA first, since hot reload notices only a change "
-                    "of a CA file's first certificate".format(path, certs[0].subject.rfc4514_string(), newest.subject.rfc4514_string()),
-                )
+                detail = "{0} lists {1} first, but {2} is newer".format(path, certs[0].subject.rfc4514_string(), newest.subject.rfc4514_string())
+                self.findings.trap("ca_bundle_order", where, detail)
         return certs
 
     def leaf(self, cert_path, key_path, where):
@@ -78,23 +81,31 @@ class FileChecker:
         return chain
 
     def chains_to(self, chain, ca_paths, where, cert_path, ca_option):
+        """The leaf (chain[0]) must verify along a path leaf -> intermediates from its own file -> one of the CAs
+        in ca_paths, as the peer's TLS stack builds it: any certificate of the chain file merely issued by a
+        listed CA proves nothing."""
         anchors = []
-        for path in ca_paths or []:
+        for path in _paths(ca_paths):
             anchors.extend(self.certs(path, ca_option) or [])
         if not chain or not anchors:
             return
-        for cert in chain:
-            if any(cert == anchor or is_issued_by(cert, anchor) for anchor in anchors):
-                return
-        self.findings.error(where, "{0} does not chain to a CA in {1}".format(cert_path, ca_option))
+        if not _has_path(chain[0], chain[1:], anchors, 0, ()):
+            self.findings.error(
+                where,
+                "{0} does not chain to a CA in {1}: no path leads from its first certificate through the intermediates in that file "
+                "to one of those CAs".format(cert_path, ca_option),
+            )
 
-    def eku(self, chain, where, cert_path, wanted):
+    def eku(self, chain, where, cert_path, wanted, why=None):
         if not chain:
             return
         ekus = set(extended_key_usage_names(chain[0]))
         if ekus and not wanted <= ekus:
             self.findings.error(
-                where, "{0} has extendedKeyUsage {1}; it needs {2} (or no extendedKeyUsage)".format(cert_path, sorted(ekus), " and ".join(sorted(wanted)))
+                where,
+                "{0} has extendedKeyUsage {1}; it needs {2} (or no extendedKeyUsage){3}".format(
+                    cert_path, sorted(ekus), " and ".join(sorted(wanted)), "" if why is None else ": " + why
+                ),
             )
 
     def names(self, chain, names, where, cert_path, why):
@@ -110,6 +121,47 @@ class FileChecker:
                 self.findings.error(where, "{0} has no SAN for {1!r} ({2})".format(cert_path, name, why))
 
 
+def _within_path_length(issuer, intermediates_below):
+    constraints = basic_constraints(issuer)
+    return constraints is None or constraints.path_length is None or intermediates_below <= constraints.path_length
+
+
+def _has_path(cert, intermediates, anchors, depth, used):
+    """Whether cert reaches an anchor: an anchor itself, or signed (name, signature and key identifiers matching)
+    by an anchor, or by an intermediate CA that in turn reaches one. depth counts the intermediates already
+    between the leaf and cert; every issuer's pathLenConstraint must allow them (RFC 5280, as Go checks)."""
+    if any(cert == anchor for anchor in anchors):
+        return True
+    if any(_within_path_length(anchor, depth) and is_issued_by(cert, anchor) for anchor in anchors):
+        return True
+    for issuer in intermediates:
+        if issuer in used or issuer == cert or not is_ca(issuer) or not _within_path_length(issuer, depth):
+            continue
+        if is_issued_by(cert, issuer) and _has_path(issuer, intermediates, anchors, depth + 1, used + (issuer,)):
+            return True
+    return False
+
+
+def _paths(values):
+    """The non-blank entries of a CA file list (blank ones are refused by the render already)."""
+    return [path for path in values or [] if path is not None and str(path).strip()]
+
+
+def _entries(mapping, option, kind, validate):
+    """(name, where, entry) of each host override or remote cluster entry that the render accepted, typed the
+    same way; the render already reported empty keys and values that are not mappings."""
+    for name, value in (mapping or {}).items():
+        if not str(name).strip() or not isinstance(value, dict):
+            continue
+        where = "{0}[{1!r}]".format(option, name)
+        if validate is not None:
+            try:
+                value = validate(value, where, kind)
+            except PKIError:
+                continue
+        yield str(name), where, value
+
+
 def _dns_covers(dns_names, name):
     for pattern in dns_names:
         if pattern == name:
@@ -119,20 +171,30 @@ def _dns_covers(dns_names, name):
     return False
 
 
-def check_files(params, findings, now):
-    """Run every file check the config allows; returns the paths that were not readable here."""
+def check_files(params, findings, now, validate_entry=None):
+    """Run every file check the config allows; returns the paths that were not readable here.
+
+    validate_entry (the module's) types host override and remote cluster entries as the render did."""
     checker = FileChecker(findings, now)
     internode = params.get("internode") or {}
     frontend = params.get("frontend") or {}
     worker = params.get("system_worker") or {}
+    overrides = list(_entries(frontend.get("host_overrides"), "frontend.host_overrides", "server", validate_entry))
+    remotes = list(_entries(params.get("remote_clusters"), "remote_clusters", "group", validate_entry))
 
     for group_name, group in (("internode", internode), ("frontend", frontend)):
-        for path in ((group.get("server") or {}).get("client_ca_files") or []):
+        for path in _paths((group.get("server") or {}).get("client_ca_files")):
             checker.bundle(path, group_name + ".server.client_ca_files")
-        for path in ((group.get("client") or {}).get("root_ca_files") or []):
+        for path in _paths((group.get("client") or {}).get("root_ca_files")):
             checker.bundle(path, group_name + ".client.root_ca_files")
-    for path in ((worker.get("client") or {}).get("root_ca_files") or []):
+    for _name, where, override in overrides:
+        for path in _paths(override.get("client_ca_files")):
+            checker.bundle(path, where + ".client_ca_files")
+    for path in _paths((worker.get("client") or {}).get("root_ca_files")):
         checker.bundle(path, "system_worker.client.root_ca_files")
+    for _name, where, remote in remotes:
+        for path in _paths((remote.get("client") or {}).get("root_ca_files")):
+            checker.bundle(path, where + ".client.root_ca_files")
 
     server = internode.get("server") or {}
     if server.get("cert_file"):
@@ -149,30 +211,45 @@ def check_files(params, findings, now):
         elif params.get("node_addresses"):
             checker.names(chain, params["node_addresses"], "internode.server", server["cert_file"], "peers dial node addresses when no server_name is set")
 
+    # What a client dialling the frontend reaches: the host override named by its SNI, else frontend.server.
     front = frontend.get("server") or {}
-    frontend_chain = None
+    listeners = {}
+    default = ("frontend.server", front, None)
     if front.get("cert_file"):
-        frontend_chain = checker.leaf(front["cert_file"], front.get("key_file"), "frontend.server")
-        checker.eku(frontend_chain, "frontend.server", front["cert_file"], {"serverAuth"})
-        client = frontend.get("client") or {}
-        checker.chains_to(frontend_chain, client.get("root_ca_files"), "frontend.server", front["cert_file"], "frontend.client.root_ca_files")
-        if client.get("server_name"):
-            checker.names(frontend_chain, [client["server_name"]], "frontend.server", front["cert_file"], "frontend.client.server_name")
-    for name, override in (frontend.get("host_overrides") or {}).items():
-        if isinstance(override, dict) and override.get("cert_file"):
-            where = "frontend.host_overrides[{0!r}]".format(name)
+        chain = checker.leaf(front["cert_file"], front.get("key_file"), "frontend.server")
+        checker.eku(chain, "frontend.server", front["cert_file"], {"serverAuth"})
+        default = ("frontend.server", front, chain)
+    for name, where, override in overrides:
+        chain = None
+        if override.get("cert_file"):
             chain = checker.leaf(override["cert_file"], override.get("key_file"), where)
             checker.eku(chain, where, override["cert_file"], {"serverAuth"})
             checker.names(chain, [name], where, override["cert_file"], "clients reach this override by that SNI name")
+        listeners[name.lower()] = (where, override, chain)
+
+    def dialled(server_name):
+        return listeners.get(str(server_name or "").lower(), default)
+
+    # The legacy system-worker path (frontend.client) and the systemWorker block both verify what they dial.
+    for option, client in (("frontend.client", frontend.get("client") or {}), ("system_worker.client", worker.get("client") or {})):
+        where, block, chain = dialled(client.get("server_name"))
+        if chain:
+            checker.chains_to(chain, client.get("root_ca_files"), where, block["cert_file"], option + ".root_ca_files")
+            if client.get("server_name"):
+                checker.names(chain, [client["server_name"]], where, block["cert_file"], option + ".server_name")
 
     if worker.get("cert_file"):
         chain = checker.leaf(worker["cert_file"], worker.get("key_file"), "system_worker")
         checker.eku(chain, "system_worker", worker["cert_file"], {"clientAuth"})
-        if front.get("require_client_auth"):
-            checker.chains_to(chain, front.get("client_ca_files"), "system_worker", worker["cert_file"], "frontend.server.client_ca_files")
-    worker_client = worker.get("client") or {}
-    if frontend_chain:
-        checker.chains_to(frontend_chain, worker_client.get("root_ca_files"), "frontend.server", front["cert_file"], "system_worker.client.root_ca_files")
-        if worker_client.get("server_name"):
-            checker.names(frontend_chain, [worker_client["server_name"]], "frontend.server", front["cert_file"], "system_worker.client.server_name")
+        where, block, _chain = dialled((worker.get("client") or {}).get("server_name"))
+        if block.get("require_client_auth"):
+            checker.chains_to(chain, block.get("client_ca_files"), "system_worker", worker["cert_file"], where + ".client_ca_files")
+
+    # A remote cluster entry is a client side: its server block is the certificate this cluster presents to the
+    # remote's frontend, whose client CAs are not known here, so there is no chain to check it against.
+    for _name, where, remote in remotes:
+        server = remote.get("server") or {}
+        if server.get("cert_file"):
+            chain = checker.leaf(server["cert_file"], server.get("key_file"), where + ".server")
+            checker.eku(chain, where + ".server", server["cert_file"], {"clientAuth"}, "this cluster presents it as its client certificate")
     return sorted(set(checker.unreadable))

@@ -11,14 +11,17 @@ from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIEr
 from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_checks import check_files
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_outputs import (
-    HIDDEN,
     client_profile,
+    diff_env_text,
+    diff_profile,
+    diff_tls,
     env_file_text,
     mask_env,
     mask_profile,
     mask_tls,
     merge_profile,
     server_env,
+    server_env_gaps,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import Findings, render_global_tls
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import dumps as toml_dumps
@@ -51,14 +54,6 @@ def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
     return True
 
 
-def _masked_env(text):
-    """An env file's text for --diff with every key value replaced (each value is one line)."""
-    return "".join(
-        line.split("=", 1)[0] + "=" + HIDDEN + "\n" if line.split("=", 1)[0].endswith("KEY_DATA") else line
-        for line in (text or "").splitlines(keepends=True)
-    )
-
-
 class TLSConfigBackend:
     def __init__(self, params, validate_entry, now=None):
         self.params = params
@@ -71,9 +66,14 @@ class TLSConfigBackend:
         findings = Findings(p.get("relaxed_checks"))
         server_wanted = any(p.get(k) for k in ("internode", "frontend", "system_worker", "remote_clusters"))
         if (p.get("config_path") or p.get("env_path")) and not server_wanted:
-            raise PKIError("internode", "config_path and env_path need at least one of internode, frontend, system_worker or remote_clusters")
+            raise PKIError(
+                "config_path" if p.get("config_path") else "env_path",
+                "config_path and env_path need at least one of internode, frontend, system_worker or remote_clusters",
+            )
+        if p.get("env_path") and server_wanted:
+            server_env_gaps(p, findings)
         tls, renderer = render_global_tls(p, findings, self.validate_entry) if server_wanted else ({}, None)
-        unchecked = check_files(p, findings, self.now) if (p.get("check_files") and server_wanted) else []
+        unchecked = check_files(p, findings, self.now, self.validate_entry) if (p.get("check_files") and server_wanted) else []
         findings.raise_errors()
         outcome.warnings.extend(findings.warnings)
         outcome.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
@@ -86,7 +86,7 @@ class TLSConfigBackend:
             outcome.result["server_env"] = mask_env(env)
             old = read_optional(p["env_path"], "env_path")
             text = env_file_text(env, "env_path")
-            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, _masked_env(old.decode("utf-8") if old else ""), _masked_env(text))
+            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
         if p.get("client"):
             self._client(outcome, p["client"])
 
@@ -107,8 +107,8 @@ class TLSConfigBackend:
             outcome.warnings.append(
                 "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(path)
             )
-        before_view = dump_block(mask_tls(before)) if before is not None else ""
-        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(mask_tls(tls)))
+        before_view = dump_block(diff_tls(before)) if before is not None else ""
+        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
 
     def _client(self, outcome, client):
         if client.get("embed") and client.get("env_path"):
@@ -126,12 +126,12 @@ class TLSConfigBackend:
                 text = toml_dumps(merged)
                 name = client["profile"]
                 before, after = (document.get("profile") or {}).get(name), merged["profile"][name]
-                views = [toml_dumps(mask_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
+                views = [toml_dumps(diff_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
                 _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")
             text = env_file_text(env, "client.env_path")
-            _stage(outcome, "client.env_path", client["env_path"], text, old, old.decode("utf-8") if old else "", text)
+            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

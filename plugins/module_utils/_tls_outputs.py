@@ -6,10 +6,14 @@ client profile as temporal.toml and as TEMPORAL_* variables. Private to this col
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._names import check_host_name
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import BARE_KEY
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, SERVER_ENV
 
@@ -25,6 +29,20 @@ def _one(values, what, problems):
         problems.append("{0} has {1} entries; the template takes exactly one".format(what, len(values)))
         return None
     return values[0]
+
+
+def server_env_gaps(params, findings):
+    """What the env file cannot carry although the render, which knows nothing of the template, would refuse
+    it only in general terms: a second frontend client CA without a first."""
+    server = (params.get("frontend") or {}).get("server") or {}
+    for option, key, suffix in (("client_ca_files", "clientCaFiles", ""), ("client_ca_data", "clientCaData", "_DATA")):
+        cas = [str(ca or "").strip() for ca in server.get(option) or []]
+        if len(cas) > 1 and not cas[0] and any(cas[1:]):
+            findings.error(
+                "env_path",
+                "the server image's config template cannot express a second client CA without a first (frontend.server.{0}): "
+                "it renders {1} only when {2} is set, so the second CA would be dropped; list it first".format(option, key, SERVER_ENV["client1_ca"] + suffix),
+            )
 
 
 def server_env(tls, warnings):
@@ -126,6 +144,11 @@ def client_profile(client, option="client"):
     name = client["profile"]
     if not BARE_KEY.match(name):
         raise PKIError(option + ".profile", "{0!r} may hold only letters, digits, '-' and '_'".format(name))
+    host, colon, port = str(client["address"]).rpartition(":")
+    if not colon or not host.strip("[]") or any(ch.isspace() for ch in host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PKIError(option + ".address", "{0!r} is not host:port, like temporal.example.com:7233".format(client["address"]))
+    if client.get("server_name"):
+        check_host_name(client["server_name"], option + ".server_name")
     if bool(client.get("cert_file")) != bool(client.get("key_file")):
         raise PKIError(option, "cert_file and key_file go together: the CLI and SDKs refuse one without the other")
     profile, tls, env = {}, {}, {}
@@ -174,3 +197,51 @@ def mask_profile(profile):
     if isinstance(profile, dict):
         return {k: (HIDDEN if k == "client_key_data" else mask_profile(v)) for k, v in profile.items()}
     return profile
+
+
+def pem_fact(value, encoded):
+    """What a diff shows instead of embedded certificate data: how many certificates and a digest that changes
+    with them, never the PEM. encoded: value is base64 of the PEM (server *Data), else the PEM text (client *_data)."""
+    raw = str(value).encode("utf-8")
+    if encoded:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    count = raw.count(b"-----BEGIN CERTIFICATE-----")
+    return "<{0} certificate{1}, sha256:{2}>".format(count, "" if count == 1 else "s", hashlib.sha256(raw).hexdigest()[:16])
+
+
+_SERVER_CERT_DATA = ("certData", "clientCaData", "rootCaData")
+_CLIENT_CERT_DATA = ("client_cert_data", "server_ca_cert_data")
+
+
+def _facts(value, encoded):
+    return [pem_fact(v, encoded) for v in value] if isinstance(value, list) else pem_fact(value, encoded)
+
+
+def diff_tls(tls):
+    """global.tls for --diff: key data hidden, certificate data shown as facts."""
+    if isinstance(tls, dict):
+        return {k: (HIDDEN if k == "keyData" else _facts(v, True) if k in _SERVER_CERT_DATA else diff_tls(v)) for k, v in tls.items()}
+    return tls
+
+
+def diff_profile(profile):
+    """A temporal.toml document for --diff: key data hidden, certificate PEM shown as facts."""
+    if isinstance(profile, dict):
+        return {k: (HIDDEN if k == "client_key_data" else _facts(v, False) if k in _CLIENT_CERT_DATA else diff_profile(v)) for k, v in profile.items()}
+    return profile
+
+
+def diff_env_text(text):
+    """An env file's text for --diff: every key value hidden, every certificate value shown as a fact (one value a line)."""
+    out = []
+    for line in (text or "").splitlines(keepends=True):
+        name, sep, value = line.rstrip("\n").partition("=")
+        if sep and not name.startswith("#") and name.endswith("KEY_DATA"):
+            line = "{0}={1}\n".format(name, HIDDEN)
+        elif sep and not name.startswith("#") and name.endswith("_DATA"):
+            line = "{0}={1}\n".format(name, pem_fact(value, True))
+        out.append(line)
+    return "".join(out)

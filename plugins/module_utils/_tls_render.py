@@ -12,6 +12,7 @@ import base64
 from ansible_collections.mtls.temporal.plugins.module_utils._durations import go_duration, parse_duration
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._names import check_host_name, normalize_dns_name
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
     CLIENT_KEYS,
     EXPIRATION_KEYS,
@@ -33,6 +34,8 @@ TRAPS = {
     "system_worker_plaintext": "system_worker has no root CAs and no force_tls, so system workers dial the frontend in plaintext",
     "frontend_client_plaintext": "frontend server TLS is on, no system_worker block is set and frontend.client has no root CAs "
     "or force_tls, so system workers dial the frontend in plaintext (unless an internal-frontend service is used)",
+    "ca_bundle_order": "a CA bundle that holds several CAs must list the newest first, since hot reload notices only a change "
+    "of a CA file's first certificate",
 }
 
 
@@ -47,8 +50,9 @@ class Findings:
     def error(self, where, message):
         self.errors.append("{0}: {1}".format(where, message))
 
-    def trap(self, name, where):
-        message = "{0}: {1}".format(where, TRAPS[name])
+    def trap(self, name, where, detail=None):
+        """A trap: an error unless relaxed. detail says what exactly was found, before the trap's explanation."""
+        message = "{0}: {1}".format(where, TRAPS[name] if detail is None else "{0}; {1}".format(detail, TRAPS[name]))
         if name in self.relaxed:
             self.warnings.append(message + " (relaxed: {0})".format(name))
         else:
@@ -99,7 +103,9 @@ class TLSRenderer:
             encoded = [_b64(str(d).encode("utf-8")) for d in (data_value if as_list else [data_value])]
             out[names[data_key]] = encoded if as_list else encoded[0]
 
-    def server(self, block, where):
+    def server(self, block, where, dialer=False):
+        """A server block. dialer: a remote cluster entry's, which holds the client certificate this cluster presents
+        when it dials the remote (only with requireClientAuth) and verifies nobody, so client CAs there are unused."""
         out = {}
         names = dict(SERVER_KEYS)
         for pair, kind in zip(FILE_DATA_PAIRS[:3], ("cert", "key", "client_ca")):
@@ -112,15 +118,24 @@ class TLSRenderer:
         if has_key and not has_cert:
             self.findings.error(where, "a key without a certificate; the listener fails when it is first used")
         out["requireClientAuth"] = bool(block.get("require_client_auth"))
-        if out["requireClientAuth"] and not has_ca:
+        if dialer:
+            if has_ca:
+                self.findings.warnings.append("{0}: client CAs of a remote cluster entry are never used; this cluster only dials the remote".format(where))
+            if has_cert and not out["requireClientAuth"]:
+                self.findings.warnings.append("{0}: the certificate is presented to the remote cluster only when require_client_auth is true".format(where))
+        elif out["requireClientAuth"] and not has_ca:
             self.findings.trap("client_auth_without_ca", where)
-        if has_ca and not out["requireClientAuth"]:
+        if has_ca and not out["requireClientAuth"] and not dialer:
             self.findings.warnings.append("{0}: client CAs are set but require_client_auth is false, so they are ignored".format(where))
         return out
 
     def client(self, block, where):
         out = {}
         if block.get("server_name"):
+            try:
+                check_host_name(block["server_name"], where + ".server_name")
+            except PKIError as exc:
+                self.findings.error(exc.option, exc.message)
             out["serverName"] = block["server_name"]
         if block.get("disable_host_verification"):
             out["disableHostVerification"] = True
@@ -130,10 +145,10 @@ class TLSRenderer:
             out["forceTLS"] = True
         return out
 
-    def group(self, block, where):
+    def group(self, block, where, dialer=False):
         out = {}
         if block.get("server"):
-            out["server"] = self.server(block["server"], where + ".server")
+            out["server"] = self.server(block["server"], where + ".server", dialer)
         if block.get("client"):
             out["client"] = self.client(block["client"], where + ".client")
         return out
@@ -185,6 +200,11 @@ def render_global_tls(params, findings, validate_override):
                 if not str(name).strip():
                     findings.error("frontend.host_overrides", "an empty host name key; the server refuses to start")
                     continue
+                try:
+                    normalize_dns_name(name, where)  # the exact SNI name clients send; anything else never matches
+                except PKIError as exc:
+                    findings.error(exc.option, exc.message)
+                    continue
                 if name != name.lower():
                     findings.warnings.append("{0}: the server compares SNI lower-cased; written as {1!r}".format(where, name.lower()))
                 rendered[name.lower()] = renderer.server(validate_override(value, where, "server"), where)
@@ -207,7 +227,7 @@ def render_global_tls(params, findings, validate_override):
             if not str(host).strip():
                 findings.error("remote_clusters", "an empty host key")
                 continue
-            rendered[host] = renderer.group(validate_override(value, where, "group"), where)
+            rendered[host] = renderer.group(validate_override(value, where, "group"), where, dialer=True)
         tls["remoteClusters"] = rendered
     checks = params.get("expiration_checks")
     if checks:

@@ -21,6 +21,9 @@ except ImportError:
     pass  # ansible-core itself requires PyYAML
 
 _GLOBAL = re.compile(r"^global:[ \t]*(#.*)?$")
+# A global (or tls) key in any other form, such as flow style: the splice cannot replace it, and adding a
+# second one would leave a duplicate key, which PyYAML reads as "the last wins" but Go's yaml.v3 refuses.
+_ANY_GLOBAL = re.compile(r"^global[ \t]*:")
 
 
 def dump_block(value):
@@ -58,6 +61,7 @@ def _tls_text(tls, indent):
 
 
 def _splice(text, tls):
+    """The text with the tls block replaced or added, or None when its layout does not allow that."""
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -66,11 +70,16 @@ def _splice(text, tls):
             global_end = _block_end(lines, index, 0)
             child_indent = next((_indent(lines[i]) for i in range(index + 1, global_end) if _is_content(lines[i])), 2)
             tls_line = re.compile(r"^ {%d}tls:[ \t]*(#.*)?$" % child_indent)
+            any_tls = re.compile(r"^ {%d}tls[ \t]*:" % child_indent)
             for i in range(index + 1, global_end):
                 if tls_line.match(lines[i].rstrip("\n")):
                     end = _block_end(lines, i, child_indent)
                     return "".join(lines[:i]) + _tls_text(tls, child_indent) + "".join(lines[end:])
+                if any_tls.match(lines[i]):
+                    return None
             return "".join(lines[:global_end]) + _tls_text(tls, child_indent) + "".join(lines[global_end:])
+    if any(_ANY_GLOBAL.match(line) for line in lines):
+        return None
     prefix = "".join(lines)
     if prefix and not prefix.endswith("\n\n"):
         prefix += "\n"
@@ -123,7 +132,7 @@ def merge_tls(text, tls, option, path):
     expected = _with_tls(document, tls)
     spliced = _splice(text, tls) if text.strip() else "global:\n" + _tls_text(tls, 2)
     try:
-        reparsed = yaml.safe_load(spliced)
+        reparsed = yaml.safe_load(spliced) if spliced is not None else None
     except yaml.YAMLError:
         reparsed = None
     if reparsed is not None and _same(reparsed, expected):

@@ -23,9 +23,10 @@ description:
     without root CAs dial plaintext, client auth without client CAs trusts the host's store,
     C(disableHostVerification) turns off all verification, a zero C(refreshInterval) never reloads).
   - Checks the certificate and key files the config names, where they are readable. The key must match the
-    certificate, certificates must chain to the configured CAs, usages must fit their role, server names must
-    be in the SANs, nothing may be expired, and multi-CA bundles must list the newest CA first (hot reload only
-    notices a bundle's first certificate).
+    certificate, each certificate must chain (leaf, then the intermediates of its own file) to the configured CAs,
+    usages must fit their role, server names must be in the SANs, and nothing may be expired or not yet valid.
+    Host overrides and remote cluster entries are checked too. Multi-CA bundles must list the newest CA first,
+    since hot reload only notices a bundle's first certificate (the C(ca_bundle_order) trap).
   - Durations are accepted as V(30d), V(1h) or V(720h) and written as Go durations (V(720h)), since Temporal
     has no day unit.
 author:
@@ -155,6 +156,8 @@ options:
     description:
       - C(remoteClusters), keyed by the remote cluster's host name (or a glob). Each value takes O(internode)'s
         C(server) and C(client) blocks. The server does not validate these at startup; this module does.
+      - This cluster only dials a remote one, so an entry's C(server) block is the client certificate it presents
+        (only with C(require_client_auth)); its client CAs are never used.
     type: dict
   refresh_interval:
     description:
@@ -214,6 +217,7 @@ options:
       - system_worker_ignored
       - system_worker_plaintext
       - frontend_client_plaintext
+      - ca_bundle_order
   changed_files:
     description:
       - Files changed earlier in this run (for example the paths of certificate tasks that reported a change).
@@ -268,6 +272,13 @@ options:
     description: Keep each replaced file as a timestamped copy next to it.
     type: bool
     default: false
+  return_rendered:
+    description:
+      - Return the rendered blocks (RV(tls), RV(server_env), RV(client_profile) and RV(client_env)).
+      - V(false) leaves them out, so a result registered for every host of a large fleet stays small; the files
+        are written and checked the same either way.
+    type: bool
+    default: true
 notes:
   - The server reads its static config only at start, so any change to O(config_path) or O(env_path) sets
     RV(restart_required). Changed certificate files need no restart while O(refresh_interval) is above zero,
@@ -351,7 +362,7 @@ EXAMPLES = r"""
 RETURN = r"""
 tls:
   description: The rendered C(global.tls) mapping, with C(keyData) values replaced by C(<hidden>).
-  returned: when a server block is given
+  returned: when a server block is given, unless O(return_rendered=false)
   type: dict
   sample:
     refreshInterval: 1m
@@ -359,17 +370,17 @@ tls:
       server: {certFile: /etc/temporal/tls/internode.pem, keyFile: /etc/temporal/tls/internode.key, requireClientAuth: true}
 server_env:
   description: The server image's variables written to O(env_path), key data hidden.
-  returned: when O(env_path) is set
+  returned: when O(env_path) is set, unless O(return_rendered=false)
   type: dict
   sample: {TEMPORAL_TLS_SERVER_CERT: /etc/temporal/tls/internode.pem, TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: "true"}
 client_profile:
   description: The C([profile.NAME]) mapping, key data hidden.
-  returned: when O(client) is set
+  returned: when O(client) is set, unless O(return_rendered=false)
   type: dict
   sample: {address: "temporal.example.com:7233", namespace: payments, tls: {client_cert_path: /srv/worker/client.pem}}
 client_env:
   description: The client C(TEMPORAL_*) variables.
-  returned: when O(client) is set without O(client.embed)
+  returned: when O(client) is set without O(client.embed), unless O(return_rendered=false)
   type: dict
   sample: {TEMPORAL_ADDRESS: "temporal.example.com:7233", TEMPORAL_TLS_CLIENT_CERT_PATH: /srv/worker/client.pem}
 restart_required:
@@ -414,7 +425,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_config import TLSConfigBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
@@ -439,6 +450,9 @@ CLIENT_PROFILE_SPEC = dict(
     toml_path=dict(type="path"),
     env_path=dict(type="path"),
 )
+
+# What return_rendered=false leaves out of the result.
+RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env")
 
 ENTRY_SPECS = dict(server=SERVER_SPEC, group=dict(server=dict(type="dict", options=SERVER_SPEC), client=dict(type="dict", options=CLIENT_SPEC)))
 
@@ -471,25 +485,30 @@ def main():
             changed_files=dict(type="list", elements="path", default=[]),
             client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
             backup=dict(type="bool", default=False),
+            return_rendered=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
     )
     assert_required_cryptography_version(module)
+    client = module.params["client"] or {}
+    outputs = [module.params["config_path"], module.params["env_path"], client.get("toml_path"), client.get("env_path")]
+    backups = {}
     try:
-        outcome = TLSConfigBackend(module.params, validate_entry).plan()
+        with exclusive(outputs, module.check_mode) as completed:
+            outcome = TLSConfigBackend(module.params, validate_entry).plan()
+            if outcome.files and not module.check_mode:
+                backups = write_files(outcome.files, module.params["backup"])
     except PKIError as exc:
         module.fail_json(msg=str(exc))
 
     result = dict(outcome.result, config_warnings=outcome.warnings, written=[f.option for f in outcome.files])
-    if outcome.files and not module.check_mode:
-        try:
-            backups = write_files(outcome.files, module.params["backup"])
-        except PKIError as exc:
-            module.fail_json(msg=str(exc))
-        if backups:
-            result["backup_files"] = backups
-    changed = outcome.changed
+    if not module.params["return_rendered"]:
+        for name in RENDERED_RESULTS:
+            result.pop(name, None)
+    if backups:
+        result["backup_files"] = backups
+    changed = outcome.changed or bool(completed)
     for option in ("config_path", "env_path"):
         changed = _file_attributes(module, module.params.get(option), changed)
     for option in ("toml_path", "env_path"):

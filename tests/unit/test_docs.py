@@ -35,3 +35,21 @@ def test_every_env_variable_and_client_key_is_listed():
 def test_every_trap_is_explained():
     for trap in TRAPS:
         assert "| `{0}` |".format(trap) in PAGE
+
+
+def test_every_module_option_is_on_the_page():
+    """Options written into Temporal's files are in the tables above; the rest (node_addresses, check_files,
+    changed_files, backup, client.profile, ...) in the module-only section."""
+    import yaml
+
+    from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
+
+    options = yaml.safe_load(temporal_tls_config.DOCUMENTATION)["options"]
+    module_only = PAGE.split("## Module-only options", 1)[1].split("\n## ", 1)[0]
+    for name in options:
+        assert "`{0}`".format(name) in PAGE, name
+    for name in options["client"]["suboptions"]:
+        assert "`client.{0}`".format(name) in PAGE, name
+    for name in ("node_addresses", "check_files", "relaxed_checks", "changed_files", "backup", "client.profile", "client.toml_path", "client.env_path"):
+        assert "- `{0}`".format(name) in module_only, name
+    assert "`ca_bundle_order`" in module_only

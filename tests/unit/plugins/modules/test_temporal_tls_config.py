@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.mtls.temporal.plugins.module_utils._ca import CABackend
 from ansible_collections.mtls.temporal.plugins.module_utils._files import write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_checks import FileChecker
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS, Findings
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import SERVER_ENV_VARIABLES
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
 from conftest import REPO, snapshot
@@ -84,6 +89,11 @@ def test_renders_go_durations_and_is_idempotent(run_module, material, tmp_path):
         (lambda a, m: a["frontend"].update(host_overrides={"a.test": {"cert_file": "/x", "bogus": 1}}), "frontend.host_overrides['a.test']: "),
         (lambda a, m: a.update(refresh_interval="30x"), "refresh_interval: '30x' is not a duration"),
         (lambda a, m: a["expiration_checks"].update(check_interval="-1h"), "expiration_checks.check_interval: '-1h' is not a duration"),
+        (lambda a, m: a.update(remote_clusters={" ": dict(client=dict(force_tls=True))}), "remote_clusters: an empty host key"),
+        (lambda a, m: a["frontend"].update(host_overrides={"a.temporal.test": "/x.pem"}),
+         "frontend.host_overrides['a.temporal.test']: must be a mapping of server options"),
+        (lambda a, m: a.update(remote_clusters={"peer.example.com": ["/x.pem"]}),
+         "remote_clusters['peer.example.com']: must be a mapping of server and client options"),
     ],
 )
 def test_startup_rejections_fail_and_write_nothing(run_module, material, tmp_path, mutate, message):
@@ -105,6 +115,7 @@ TRAP_CASES = {
         system_worker=dict(cert_file=m["worker"]["chain_path"], key_file=m["worker"]["private_key_path"], client=dict(server_name="frontend.temporal.test"))
     ),
     "frontend_client_plaintext": lambda a, m: a["frontend"].pop("client"),
+    "ca_bundle_order": lambda a, m: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, Path(m["root"]["path"]).parent)]),
 }
 
 
@@ -157,6 +168,44 @@ def _bundle_old_first(m, tmp_path):
     return str(bundle)
 
 
+def _future_frontend(tmp_path):
+    """A frontend leaf (and its CA) issued as if three days from now: not valid yet."""
+    _ca, leaf = _old_ca_and_leaf(tmp_path, -3, "30d", "10d")
+    return dict(cert_file=leaf["path"], key_file=leaf["private_key_path"])
+
+
+def _with_unrelated_intermediate(m, tmp_path):
+    """The internode leaf followed by the Clients intermediate: that one is issued by the right root, the leaf is not issued by it."""
+    path = tmp_path / "wrong-chain.pem"
+    path.write_bytes(Path(m["internode"]["path"]).read_bytes() + Path(m["clients"]["path"]).read_bytes())
+    return str(path)
+
+
+def file_names(m):
+    """Format fields for messages: {name} (the certificate), {name_chain}, {name_key} of each leaf, {name} of each CA."""
+    names = {}
+    for name, paths in m.items():
+        names[name] = paths["path"]
+        if "chain_path" in paths:
+            names[name + "_chain"] = paths["chain_path"]
+        names[name + "_key"] = paths["private_key_path"]
+    return names
+
+
+def worker(m, server_name="frontend.temporal.test", roots=None):
+    """A system_worker block with the worker leaf, dialling server_name and trusting roots (default: the root CA)."""
+    return dict(pair(m, "worker"), client=dict(server_name=server_name, root_ca_files=roots or [m["root"]["path"]]))
+
+
+def remote(m, leaf="worker", **server):
+    """A remote_clusters entry presenting leaf as this cluster's client certificate."""
+    return {"peer.example.com": dict(server=dict(dict(pair(m, leaf), require_client_auth=True), **server),
+                                     client=dict(server_name="frontend.peer.example.com", root_ca_files=[m["root"]["path"]]))}
+
+
+ACME = "frontend.host_overrides['acme.temporal.test']"
+PEER = "remote_clusters['peer.example.com']"
+
 FILE_CASES = [
     ("key mismatch", lambda a, m, t: a["internode"]["server"].update(key_file=m["frontend"]["private_key_path"]),
      "internode.server: {frontend_key} does not match the certificate in {internode_chain}"),
@@ -173,13 +222,54 @@ FILE_CASES = [
     ("expired", lambda a, m, t: a["frontend"]["server"].update(_expired_frontend(t)),
      "CN=frontend.temporal.test expired on"),
     ("bundle order", lambda a, m, t: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, t)]),
-     "lists CN=Old CA first, but CN=Root,O=mtls.temporal tests is newer; put the newest CA first"),
+     "frontend.server.client_ca_files: {bundle} lists CN=Old CA first, but CN=Root,O=mtls.temporal tests is newer; "
+     "a CA bundle that holds several CAs must list the newest first"),
     ("override SNI", lambda a, m, t: a["frontend"].update(host_overrides={"billing.temporal.test": pair(m, "frontend")}),
      "has no SAN for 'billing.temporal.test' (clients reach this override by that SNI name)"),
     ("worker EKU", lambda a, m, t: a.update(system_worker=dict(pair(m, "frontend", chain=False), client=dict(root_ca_files=[m["root"]["path"]]))),
      "system_worker: {frontend} has extendedKeyUsage ['serverAuth']; it needs clientAuth"),
     ("garbage CA file", lambda a, m, t: (Path(t / "junk.pem").write_text("not pem"), a["internode"]["client"].update(root_ca_files=[str(t / "junk.pem")])),
      "junk.pem holds no PEM certificate"),
+    ("not yet valid", lambda a, m, t: a["frontend"]["server"].update(_future_frontend(t)),
+     "CN=frontend.temporal.test is not valid before"),
+    ("unrelated intermediate", lambda a, m, t: a["internode"]["server"].update(cert_file=_with_unrelated_intermediate(m, t)),
+     "internode.server: {wrong} does not chain to a CA in internode.client.root_ca_files"),
+    ("internode client CAs", lambda a, m, t: a["internode"]["server"].update(client_ca_files=[m["clients"]["path"]]),
+     "internode.server: {internode_chain} does not chain to a CA in internode.server.client_ca_files"),
+    ("worker vs frontend client CAs", lambda a, m, t: (
+        a.update(system_worker=worker(m)), a["frontend"]["server"].update(client_ca_files=[m["clients"]["path"]])),
+     "system_worker: {worker_chain} does not chain to a CA in frontend.server.client_ca_files"),
+    ("frontend vs worker root CAs", lambda a, m, t: a.update(system_worker=worker(m, roots=[m["clients"]["path"]])),
+     "frontend.server: {frontend_chain} does not chain to a CA in system_worker.client.root_ca_files"),
+    ("frontend vs worker server name", lambda a, m, t: a.update(system_worker=worker(m, server_name="other.temporal.test")),
+     "frontend.server: {frontend_chain} has no SAN for 'other.temporal.test' (system_worker.client.server_name)"),
+    ("override bundle order", lambda a, m, t: a["frontend"].update(
+        host_overrides={"acme.temporal.test": dict(pair(m, "frontend"), client_ca_files=[_bundle_old_first(m, t)], require_client_auth=True)}),
+     ACME + ".client_ca_files: {bundle} lists CN=Old CA first, but CN=Root,O=mtls.temporal tests is newer"),
+    ("override client CAs vs worker", lambda a, m, t: (
+        a.update(system_worker=worker(m, server_name="ACME.temporal.test")),
+        a["frontend"].update(host_overrides={
+            "acme.temporal.test": dict(pair(m, "frontend"), client_ca_files=[m["clients"]["path"]], require_client_auth=True)})),
+     "system_worker: {worker_chain} does not chain to a CA in " + ACME + ".client_ca_files"),
+    ("override vs worker root CAs", lambda a, m, t: (
+        a.update(system_worker=worker(m, server_name="acme.temporal.test")),
+        a["frontend"].update(host_overrides={"acme.temporal.test": pair(m, "frontend", chain=False)})),
+     ACME + ": {frontend} does not chain to a CA in system_worker.client.root_ca_files"),
+    ("override expired", lambda a, m, t: a["frontend"].update(host_overrides={"frontend.temporal.test": _expired_frontend(t)}),
+     "CN=frontend.temporal.test expired on"),
+    ("remote EKU", lambda a, m, t: a.update(remote_clusters=remote(m, "frontend")),
+     PEER + ".server: {frontend_chain} has extendedKeyUsage ['serverAuth']; it needs clientAuth (or no extendedKeyUsage): "
+     "this cluster presents it as its client certificate"),
+    ("remote key mismatch", lambda a, m, t: a.update(remote_clusters=remote(m, key_file=m["client"]["private_key_path"])),
+     PEER + ".server: {client_key} does not match the certificate in {worker_chain}"),
+    ("remote expired", lambda a, m, t: a.update(remote_clusters=remote(m, **_expired_frontend(t))),
+     "CN=frontend.temporal.test expired on"),
+    ("remote bundle order", lambda a, m, t: a.update(
+        remote_clusters={"peer.example.com": dict(client=dict(server_name="frontend.peer.example.com", root_ca_files=[_bundle_old_first(m, t)]))}),
+     PEER + ".client.root_ca_files: {bundle} lists CN=Old CA first, but CN=Root,O=mtls.temporal tests is newer"),
+    ("remote garbage CA file", lambda a, m, t: (
+        Path(t / "junk.pem").write_text("not pem"), a.update(remote_clusters={"peer.example.com": dict(client=dict(root_ca_files=[str(t / "junk.pem")]))})),
+     PEER + ".client.root_ca_files: " + "{junk} holds no PEM certificate"),
 ]
 
 
@@ -188,13 +278,81 @@ def test_file_checks_name_the_file_and_problem(run_module, material, tmp_path, c
     args = full_args(material, tmp_path)
     mutate(args, material, tmp_path)
     run = run_module(temporal_tls_config.main, args)
-    expected = message.format(
-        frontend_key=material["frontend"]["private_key_path"], internode_chain=material["internode"]["chain_path"],
-        client_chain=material["client"]["chain_path"], frontend=material["frontend"]["path"],
-    )
+    expected = message.format(bundle=tmp_path / "bundle.pem", wrong=tmp_path / "wrong-chain.pem", junk=tmp_path / "junk.pem", **file_names(material))
     assert run.failed and expected in run.msg, run.msg
     assert not os.path.exists(args["config_path"])
-    assert not run_module(temporal_tls_config.main, dict(args, check_files=False)).failed or case == "garbage CA file"
+    assert not run_module(temporal_tls_config.main, dict(args, check_files=False)).failed or "garbage CA file" in case
+
+
+def _issue(name, issuer=None, ca=True, path_length=None, key=None):
+    """(certificate, key) named CN=name, signed by issuer (a (certificate, key) pair) or by itself; key: reuse that key."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer_cert, issuer_key = issuer or (None, key)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_cert.subject if issuer_cert else subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if issuer_cert is not None:
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()), key
+
+
+def _chain_errors(tmp_path, chain, anchors):
+    ca_file = tmp_path / "anchors.pem"
+    ca_file.write_bytes(b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in anchors))
+    findings = Findings([])
+    FileChecker(findings, datetime.datetime.now(datetime.timezone.utc)).chains_to(chain, [str(ca_file)], "internode.server", "leaf.pem", "ca")
+    return findings.errors
+
+
+@pytest.mark.parametrize(
+    "shape, ok",
+    [
+        ("leaf, intermediate -> root", True),
+        ("leaf, unrelated, intermediate -> root", True),
+        ("leaf -> intermediate", True),
+        ("leaf -> leaf", True),
+        ("leaf -> root", False),
+        ("leaf, unrelated -> root", False),
+        ("leaf, intermediate -> root with pathlen 0", False),
+        ("leaf, non-CA issuer -> root", False),
+        ("leaf, intermediate, cross -> other root", True),
+    ],
+)
+def test_chain_check_needs_a_signed_path_to_an_anchor(tmp_path, shape, ok):
+    """The path must run leaf -> intermediates of the chain file -> a listed CA, each link signed by the next,
+    every intermediate a CA that its issuers' pathLenConstraint allows; one chain member merely issued by an anchor
+    (the unrelated intermediate) is not enough."""
+    root = _issue("Root", path_length=1)
+    strict_root = _issue("Root", path_length=0)
+    other_root = _issue("Other Root")
+    intermediate = _issue("Servers", root, path_length=0)
+    strict_intermediate = _issue("Servers", strict_root, path_length=0)
+    unrelated = _issue("Clients", root, path_length=0)
+    not_a_ca = _issue("Servers", root, ca=False)
+    cross = _issue("Servers", other_root, path_length=0, key=intermediate[1])  # intermediate, cross-signed by another root
+    leaf = _issue("leaf", intermediate, ca=False)
+    cases = {
+        "leaf, intermediate -> root": ([leaf, intermediate], [root]),
+        "leaf, unrelated, intermediate -> root": ([leaf, unrelated, intermediate], [root]),
+        "leaf -> intermediate": ([leaf], [intermediate]),
+        "leaf -> leaf": ([leaf], [leaf]),
+        "leaf -> root": ([leaf], [root]),
+        "leaf, unrelated -> root": ([leaf, unrelated], [root]),
+        "leaf, intermediate -> root with pathlen 0": ([_issue("leaf", strict_intermediate, ca=False), strict_intermediate], [strict_root]),
+        "leaf, non-CA issuer -> root": ([_issue("leaf", not_a_ca, ca=False), not_a_ca], [root]),
+        "leaf, intermediate, cross -> other root": ([leaf, intermediate, cross], [other_root]),
+    }
+    chain, anchors = cases[shape]
+    chain = [cert for cert, _key in chain]
+    errors = _chain_errors(tmp_path, chain, [cert for cert, _key in anchors])
+    assert errors == ([] if ok else ["internode.server: leaf.pem does not chain to a CA in ca: no path leads from its first certificate "
+                                     "through the intermediates in that file to one of those CAs"])
 
 
 def test_missing_files_are_reported_not_checked(run_module, material, tmp_path):
@@ -316,6 +474,11 @@ def _lists(tree):
         (lambda a, m: a["frontend"]["server"].update(require_client_auth=False, client_ca_files=None), "require_client_auth differing"),
         (lambda a, m: a["frontend"]["server"].update(client_ca_files=[m["root"]["path"]] * 3), "frontend.server has 3 client CAs"),
         (lambda a, m: a["internode"]["client"].update(root_ca_files=[m["servers"]["path"]]), "different CAs for"),
+        (lambda a, m: a["frontend"]["client"].update(force_tls=True), "frontend.client.force_tls"),
+        (lambda a, m: a["frontend"]["server"].update(client_ca_files=["", m["root"]["path"]]),
+         "a second client CA without a first (frontend.server.client_ca_files): it renders clientCaFiles only when TEMPORAL_TLS_CLIENT1_CA_CERT is set"),
+        (lambda a, m: a["frontend"]["server"].update(client_ca_files=None, client_ca_data=[" ", "PEM"]),
+         "(frontend.server.client_ca_data): it renders clientCaData only when TEMPORAL_TLS_CLIENT1_CA_CERT_DATA is set"),
     ],
 )
 def test_env_file_refuses_what_the_template_cannot_express(run_module, material, tmp_path, mutate, what):
@@ -384,3 +547,236 @@ def test_config_merge_keeps_the_rest_of_a_realistic_file(run_module, material, t
     assert merged == expected
     kept = [line for line in original.splitlines() if line.lstrip().startswith("#")]
     assert all(line in merged_text.splitlines() for line in kept), "comments were lost"
+
+
+def _env_without_frontend_client(a, m, t):
+    a.update(env_path=str(t / "tls.env"), relaxed_checks=["frontend_client_plaintext"])
+    a["frontend"].pop("client")
+
+
+WARNING_CASES = [
+    ("CAs without client auth", lambda a, m, t: a["frontend"]["server"].update(require_client_auth=False),
+     "frontend.server: client CAs are set but require_client_auth is false, so they are ignored"),
+    ("SNI lower-cased", lambda a, m, t: a["frontend"].update(host_overrides={"ACME.temporal.test": pair(m, "frontend")}),
+     "frontend.host_overrides['ACME.temporal.test']: the server compares SNI lower-cased; written as 'acme.temporal.test'"),
+    ("template also sets", _env_without_frontend_client,
+     "env_path: the template also sets frontend.client.root_ca_files to the internode CA"),
+    ("remote client CAs", lambda a, m, t: a.update(remote_clusters=remote(m, client_ca_files=[m["root"]["path"]])),
+     PEER + ".server: client CAs of a remote cluster entry are never used; this cluster only dials the remote"),
+    ("remote certificate not presented", lambda a, m, t: a.update(remote_clusters=remote(m, require_client_auth=False)),
+     PEER + ".server: the certificate is presented to the remote cluster only when require_client_auth is true"),
+]
+
+
+@pytest.mark.parametrize("case, mutate, warning", WARNING_CASES, ids=[c[0] for c in WARNING_CASES])
+def test_warnings_are_reported_and_do_not_stop_the_run(run_module, material, tmp_path, case, mutate, warning):
+    args = full_args(material, tmp_path)
+    mutate(args, material, tmp_path)
+    run = run_module(temporal_tls_config.main, args)
+    assert not run.failed and run.changed, run.msg
+    assert warning in run["config_warnings"], run["config_warnings"]
+
+
+def test_remote_cluster_client_auth_needs_no_client_cas(run_module, material, tmp_path):
+    """requireClientAuth of a remote cluster entry means 'present this certificate'; no client_auth_without_ca trap."""
+    run = run_module(temporal_tls_config.main, dict(full_args(material, tmp_path), remote_clusters=remote(material)))
+    assert not run.failed, run.msg
+    assert not any(PEER in w for w in run["config_warnings"]), run["config_warnings"]
+
+
+def _no_server_block(a, m, t, option):
+    a.clear()
+    a[option] = str(t / option)
+
+
+def _bad_file(a, t, name, text):
+    (t / name).write_text(text)
+
+
+OUTPUT_REFUSALS = [
+    ("config_path without a server block", lambda a, m, t: _no_server_block(a, m, t, "config_path"),
+     "config_path: config_path and env_path need at least one of internode, frontend, system_worker or remote_clusters"),
+    ("env_path without a server block", lambda a, m, t: _no_server_block(a, m, t, "env_path"),
+     "env_path: config_path and env_path need at least one of"),
+    ("not a Temporal config", lambda a, m, t: _bad_file(a, t, "config.yaml", "- log\n- global\n"),
+     "config_path: {config} is not a Temporal config: its top level (and its global key) must be a mapping"),
+    ("global not a mapping", lambda a, m, t: _bad_file(a, t, "config.yaml", "global: [tls]\n"),
+     "config_path: {config} is not a Temporal config"),
+    ("invalid YAML", lambda a, m, t: _bad_file(a, t, "config.yaml", "global:\n  tls: [\n"),
+     "config_path: {config} is not valid YAML: "),
+    ("invalid TOML", lambda a, m, t: (a.update(client_args(m, t)), _bad_file(a, t, "temporal.toml", "[profile\n")),
+     "client.toml_path: {toml} is not valid TOML: "),
+    ("env value with a space", lambda a, m, t: (a.update(env_path=str(t / "tls.env")), a["internode"]["server"].update(cert_file="/etc/temporal/my cert.pem")),
+     "env_path: the value of TEMPORAL_TLS_SERVER_CERT ('/etc/temporal/my cert.pem') holds whitespace, quotes or shell characters"),
+    ("env value with a comment sign", lambda a, m, t: (a.update(env_path=str(t / "tls.env")), a["frontend"]["server"].update(key_file="/etc/tls/front#1.key")),
+     "env_path: the value of TEMPORAL_TLS_FRONTEND_KEY ('/etc/tls/front#1.key') holds whitespace, quotes or shell characters"),
+    ("client env value with a quote", lambda a, m, t: a.update(client_args(m, t, env_path=str(t / "client.env"), ca_file="/srv/it's-ca.pem")),
+     "client.env_path: the value of TEMPORAL_TLS_SERVER_CA_CERT_PATH (\"/srv/it's-ca.pem\") holds whitespace, quotes or shell characters"),
+    ("client cert_file without key_file", lambda a, m, t: a.update(client_args(m, t, key_file=None)),
+     "client: cert_file and key_file go together: the CLI and SDKs refuse one without the other"),
+    ("client key_file without cert_file", lambda a, m, t: a.update(client_args(m, t, cert_file=None)),
+     "client: cert_file and key_file go together"),
+]
+
+
+@pytest.mark.parametrize("case, mutate, message", OUTPUT_REFUSALS, ids=[c[0] for c in OUTPUT_REFUSALS])
+def test_outputs_that_cannot_be_written_are_refused(run_module, material, tmp_path, case, mutate, message):
+    args = dict(full_args(material, tmp_path), check_files=False)
+    mutate(args, material, tmp_path)
+    outputs = [str(tmp_path / name) for name in ("config.yaml", "config_path", "env_path", "tls.env", "temporal.toml", "client.env")]
+    before = snapshot(*outputs)
+    run = run_module(temporal_tls_config.main, args)
+    assert run.failed and message.format(config=tmp_path / "config.yaml", toml=tmp_path / "temporal.toml") in run.msg, run.msg
+    assert snapshot(*outputs) == before
+
+
+def golden_args(m, tmp_path):
+    """Every block at once: system worker (dialling a host override by SNI), host overrides, remote clusters."""
+    root = m["root"]["path"]
+    args = full_args(m, tmp_path)
+    args["frontend"]["host_overrides"] = {
+        "ACME.temporal.test": dict(pair(m, "frontend"), client_ca_files=[root], require_client_auth=True),
+    }
+    args["system_worker"] = worker(m, server_name="acme.temporal.test")
+    args["remote_clusters"] = dict(remote(m), **{"*.example.net": dict(client=dict(force_tls=True))})
+    return args
+
+
+def test_golden_output_with_every_block(run_module, material, tmp_path):
+    m, root = material, material["root"]["path"]
+    args = golden_args(m, tmp_path)
+    run = run_module(temporal_tls_config.main, args)
+    assert not run.failed, run.msg
+    tls = yaml.safe_load(Path(args["config_path"]).read_text())["global"]["tls"]
+    server = dict(certFile=m["frontend"]["chain_path"], keyFile=m["frontend"]["private_key_path"], clientCaFiles=[root], requireClientAuth=True)
+    expected = {
+        "internode": {
+            "server": dict(certFile=m["internode"]["chain_path"], keyFile=m["internode"]["private_key_path"], clientCaFiles=[root], requireClientAuth=True),
+            "client": dict(serverName="internode.temporal.test", rootCaFiles=[root]),
+        },
+        "frontend": {
+            "server": server,
+            "client": dict(serverName="frontend.temporal.test", rootCaFiles=[root]),
+            "hostOverrides": {"acme.temporal.test": server},
+        },
+        "systemWorker": dict(certFile=m["worker"]["chain_path"], keyFile=m["worker"]["private_key_path"],
+                             client=dict(serverName="acme.temporal.test", rootCaFiles=[root])),
+        "remoteClusters": {
+            "peer.example.com": {
+                "server": dict(certFile=m["worker"]["chain_path"], keyFile=m["worker"]["private_key_path"], requireClientAuth=True),
+                "client": dict(serverName="frontend.peer.example.com", rootCaFiles=[root]),
+            },
+            "*.example.net": {"client": {"forceTLS": True}},
+        },
+        "expirationChecks": {"warningWindow": "720h", "errorWindow": "168h", "checkInterval": "1h"},
+        "refreshInterval": "1m",
+    }
+    assert tls == expected and run["tls"] == expected
+    assert list(tls) == list(expected) and list(tls["frontend"]) == ["server", "client", "hostOverrides"]
+    assert list(tls["systemWorker"]) == ["certFile", "keyFile", "client"]
+    assert list(tls["remoteClusters"]["peer.example.com"]) == ["server", "client"]
+    assert list(tls["frontend"]["hostOverrides"]["acme.temporal.test"]) == ["certFile", "keyFile", "clientCaFiles", "requireClientAuth"]
+    assert "frontend.host_overrides['ACME.temporal.test']: the server compares SNI lower-cased; written as 'acme.temporal.test'" in run["config_warnings"]
+    assert not run_module(temporal_tls_config.main, args).changed
+
+
+def _secrets(m):
+    """The base64 opening of every key and certificate file (the form the server's *Data fields take): a diff
+    holding any of them leaks PEM."""
+    import base64
+
+    out = []
+    for paths in m.values():
+        for option in ("private_key_path", "path", "chain_path"):
+            if option in paths:
+                data = Path(paths[option]).read_bytes()
+                out.append(base64.b64encode(data).decode("ascii")[:40])
+    return out
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_check_mode_writes_nothing_and_diffs_show_facts(run_module, material, tmp_path, embed):
+    m = material
+    client = client_args(m, tmp_path, embed=embed, **({} if embed else dict(env_path=str(tmp_path / "client.env"))))["client"]
+    args = dict(full_args(m, tmp_path), env_path=str(tmp_path / "tls.env"), embed=embed, client=client)
+    outputs = dict(config_path=args["config_path"], env_path=args["env_path"])
+    outputs["client.toml_path"] = client["toml_path"]
+    if not embed:
+        outputs["client.env_path"] = client["env_path"]
+
+    run = run_module(temporal_tls_config.main, args, check_mode=True, diff=True)
+    assert not run.failed and run.changed, run.msg
+    assert sorted(run["written"]) == sorted(outputs)
+    assert not any(os.path.exists(path) for path in outputs.values()), "check mode wrote a file"
+    diffs = {d["after_header"]: d for d in run["diff"]}
+    assert set(diffs) == set(outputs.values())
+    text = json.dumps(run["diff"])
+    assert "-----BEGIN" not in text and "PRIVATE KEY" not in text
+    assert not [s for s in _secrets(m) if s in text]
+    after = {option: diffs[path]["after"] for option, path in outputs.items()}
+    if embed:
+        assert "keyData: <hidden>" in after["config_path"] and "certData: <2 certificates, sha256:" in after["config_path"]
+        assert "- <1 certificate, sha256:" in after["config_path"]
+        assert "TEMPORAL_TLS_SERVER_KEY_DATA=<hidden>" in after["env_path"]
+        assert "TEMPORAL_TLS_SERVER_CERT_DATA=<2 certificates, sha256:" in after["env_path"]
+        assert 'client_key_data = "<hidden>"' in after["client.toml_path"] and 'server_ca_cert_data = "<1 certificate, sha256:' in after["client.toml_path"]
+    else:
+        assert "certFile: " + m["internode"]["chain_path"] in after["config_path"]
+        assert "TEMPORAL_TLS_SERVER_CERT=" + m["internode"]["chain_path"] in after["env_path"]
+        assert 'client_key_path = "{0}"'.format(m["client"]["private_key_path"]) in after["client.toml_path"]
+        assert "TEMPORAL_TLS_CLIENT_KEY_PATH=" + m["client"]["private_key_path"] in after["client.env_path"]
+
+    written = run_module(temporal_tls_config.main, args)
+    assert written.changed and sorted(written["written"]) == sorted(outputs)
+    before = snapshot(*outputs.values())
+    again = run_module(temporal_tls_config.main, args, check_mode=True, diff=True)
+    assert not again.changed and again["written"] == [] and again["diff"] == [] and snapshot(*outputs.values()) == before
+
+
+def _without_tls_block(text):
+    """The config text with the global.tls block (a two-space 'tls:' line and everything indented under it) cut out."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index("  tls:\n")
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith("   ") or lines[end].lstrip().startswith("#")):
+        end += 1
+    return "".join(lines[:start] + lines[end:])
+
+
+def test_config_merge_changes_only_the_tls_block_byte_for_byte(run_module, material, tmp_path):
+    original = (REPO / "tests" / "fixtures" / "temporal-config.yaml").read_bytes()
+    args = full_args(material, tmp_path)
+    Path(args["config_path"]).write_bytes(original)
+    run = run_module(temporal_tls_config.main, args)
+    assert run.changed and not any("could not be kept" in w for w in run["config_warnings"])
+    merged = Path(args["config_path"]).read_bytes()
+    assert _without_tls_block(merged.decode("utf-8")).encode("utf-8") == _without_tls_block(original.decode("utf-8")).encode("utf-8")
+    assert yaml.safe_load(merged)["global"]["tls"] == run["tls"]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "temporal-config-flow.yaml",
+        "global:\n  pprof: {port: 7936}\n  tls: {refreshInterval: 0s}\n",
+        "log: {level: info}\nglobal: {tls: {refreshInterval: 0s}}\n",
+    ],
+    ids=["flow-style fixture", "flow-style tls", "flow-style global holding only tls"],
+)
+def test_config_layout_that_cannot_be_kept_is_rewritten_whole(run_module, material, tmp_path, fixture):
+    """A flow-style global (or tls) cannot be spliced: adding a second key would leave a duplicate, which Go's
+    YAML refuses; the document is dumped whole instead, with a warning, and means the same."""
+    text = (REPO / "tests" / "fixtures" / fixture).read_text() if fixture.endswith(".yaml") else fixture
+    args = full_args(material, tmp_path)
+    Path(args["config_path"]).write_text(text)
+    run = run_module(temporal_tls_config.main, args)
+    assert not run.failed and run.changed, run.msg
+    assert "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(
+        args["config_path"]) in run["config_warnings"]
+    merged_text = Path(args["config_path"]).read_text()
+    assert merged_text.count("tls:") == 1 and merged_text.count("global:") == 1
+    merged, before = yaml.safe_load(merged_text), yaml.safe_load(text)
+    expected = copy.deepcopy(before)
+    expected["global"]["tls"] = run["tls"]
+    assert merged == expected and list(merged) == list(before) and list(merged["global"]) == list(before["global"])
+    assert not run_module(temporal_tls_config.main, args).changed
