@@ -241,9 +241,9 @@ EXAMPLES = r"""
     VAULT_ADDR: https://openbao.example.com:8200
     VAULT_CACERT: /etc/ssl/certs/openbao-ca.pem
 
-- name: Set the CA once for a block of leaves
+- name: Set the CA once for a block of leaves (group/mtls.temporal.leaf is temporal_leaf and temporal_leaf_batch)
   module_defaults:
-    group/mtls.temporal.temporal:
+    group/mtls.temporal.leaf:
       ca_path: /etc/temporal-pki/clients-ca.pem
       ca_private_key_path: /etc/temporal-pki/clients-ca.key
   block:

@@ -171,11 +171,14 @@ def test_intermediate_refusals(run_module, ca_factory, tmp_path, parent_kw, chil
 
 def test_outliving_parent_names_both_dates(run_module, ca_factory, tmp_path):
     parent = ca_factory("P", validity="30d")
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     run = run_module(temporal_ca.main, dict(path=str(tmp_path / "c.pem"), private_key_path=str(tmp_path / "c.key"), common_name="C",
                                             validity="60d", parent_ca_path=parent["path"], parent_ca_private_key_path=parent["private_key_path"]))
+    seconds = range(int((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()) + 2)
+    asked = [(started + datetime.timedelta(days=60, seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in seconds]
     p = load(parent["path"])
-    assert p.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") in run.msg
-    assert "would end on" in run.msg
+    assert run.failed and sum("would end on {0} but".format(end) in run.msg for end in asked) == 1, run.msg
+    assert "its issuer CN=P,O=mtls.temporal tests ends on {0};".format(p.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")) in run.msg, run.msg
 
 
 def test_parent_key_must_match_and_parent_must_be_a_ca(run_module, ca_factory, tmp_path):

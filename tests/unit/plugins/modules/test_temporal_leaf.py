@@ -9,7 +9,7 @@ import stat
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -280,6 +280,57 @@ def test_bad_input_names_the_option_and_writes_nothing(run_module, tmp_path, pki
         return
     assert run.failed and message in run.msg, run.msg
     assert not os.path.exists(args["path"]) and not os.path.exists(args["private_key_path"])
+
+
+def test_leaf_never_outlives_its_ca_and_the_error_names_both_dates(run_module, tmp_path, pki):
+    _root, inter = pki
+    ca_end = load_all(inter["path"])[0].not_valid_after_utc
+    args = leaf_args(tmp_path, pki, validity="4000d")
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    run = run_module(temporal_leaf.main, args)
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    assert run.failed, run.result
+    # The requested end is now + 4000 days, to the second, at some instant of the run.
+    seconds = range(int((ended - started).total_seconds()) + 2)
+    asked = {(started + datetime.timedelta(days=4000, seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in seconds}
+    named = [end for end in asked if "would end on {0} ".format(end) in run.msg]
+    assert len(named) == 1, run.msg
+    assert "but its issuer CN=Servers,O=mtls.temporal tests ends on {0};".format(ca_end.strftime("%Y-%m-%dT%H:%M:%SZ")) in run.msg, run.msg
+    assert run.msg.startswith("validity: the internode certificate would end on ")
+    assert not os.path.exists(args["path"]) and not os.path.exists(args["private_key_path"])
+    # One day inside the CA's lifetime is accepted.
+    inside = (ca_end - datetime.datetime.now(datetime.timezone.utc)).days - 1
+    assert not run_module(temporal_leaf.main, dict(args, validity="{0}d".format(inside))).failed
+
+
+def test_profile_and_key_type_drift_reissue_and_then_stand(run_module, tmp_path, pki):
+    args = leaf_args(tmp_path, pki, profile="internode")
+    first = run_module(temporal_leaf.main, args)
+    assert first["reason"] == "created" and first["extended_key_usage"] == ["clientAuth", "serverAuth"]
+    frontend = dict(args, profile="frontend")
+    eku = run_module(temporal_leaf.main, frontend)
+    assert eku.changed and eku["reason"] == "drift", eku.result
+    assert eku["reason_detail"] == "extendedKeyUsage is ['clientAuth', 'serverAuth'], ['serverAuth'] needed", eku["reason_detail"]
+    assert eku["extended_key_usage"] == ["serverAuth"] and eku["serial_number"] != first["serial_number"]
+    leaf = load_all(args["path"])[0]
+    assert list(leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    files = (args["path"], args["private_key_path"], args["chain_path"])
+    before = snapshot(*files)
+    again = run_module(temporal_leaf.main, frontend)
+    assert not again.changed and again["reason"] is None and snapshot(*files) == before
+
+    ed = dict(frontend, key_type="ed25519", reuse_key=True)  # a key of another type is made even with reuse_key
+    keyed = run_module(temporal_leaf.main, ed)
+    assert keyed.changed and keyed["reason"] == "drift", keyed.result
+    assert keyed["reason_detail"] == "key type is ecdsa-p256, ed25519 asked", keyed["reason_detail"]
+    assert keyed["key_type"] == "ed25519" and keyed["public_key_sha256"] != eku["public_key_sha256"]
+    with open(args["private_key_path"], "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey) and load_all(args["path"])[0].public_key() == key.public_key()
+    before = snapshot(*files)
+    third = run_module(temporal_leaf.main, ed)
+    assert not third.changed and third["reason"] is None and snapshot(*files) == before
+    assert not run_module(temporal_leaf.main, ed, check_mode=True).changed
 
 
 def test_client_needs_a_common_name(run_module, tmp_path, pki):
