@@ -25,8 +25,8 @@ def main(demo_dir):
     started = time.monotonic()
     try:
         with harness.DevServer(work) as server, harness.TLSFront(work, server_block, server.address, "frontend.temporal.demo") as front:
-            print("Temporal dev server (plaintext, loopback) on {0}; node1's rendered frontend TLS (Caddy, Go TLS) on {1}".format(
-                server.address, front.address))
+            print("Temporal dev server (pid {0}, plaintext, loopback) on {1}; node1's rendered frontend TLS (Caddy, Go TLS, pid {2}) on {3}".format(
+                server.pid, server.address, front.pid, front.address))
             ok = harness.cli_describe(front.address, profile="demo", config_file=pki / "temporal.toml")
             print("temporal operator namespace describe --profile demo (mTLS with {0}): {1}".format(
                 "client-default-chain.pem", "CONNECTED, namespace 'default' described" if ok.ok else "FAILED\n" + ok.detail))

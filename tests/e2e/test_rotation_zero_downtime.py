@@ -3,7 +3,7 @@
 The front serves node 1's rendered frontend TLS (Caddy, Go's TLS stack) and reloads gracefully after each step, as
 the Temporal server re-reads its files. One client uses the identity on disk as the rotation replaces it; another
 holds on to the identity it had before. Neither may fail a single call until retire; after retire the old identity
-is refused and the current one still connects."""
+is refused and the current one still connects. pkilint then checks every certificate the rotation left on disk."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from conftest import BIN, REPO, harness
 
@@ -33,7 +36,8 @@ def inventory(root):
             "client_certs_identities": [{"name": "loop"}], "client_certs_server_name": SERVER_NAME,
         },
         "hosts": {"localhost": {}},
-        "children": {"temporal_servers": {"hosts": {"node1": {"node_certs_ip_addresses": ["127.0.4.1"]}}}},
+        # An FQDN for the node's own SAN: the role's default is inventory_hostname, and pkilint refuses a one-label dNSName ("node1").
+        "children": {"temporal_servers": {"hosts": {"node1": {"node_certs_ip_addresses": ["127.0.4.1"], "node_certs_dns_names": ["node1.temporal.rot"]}}}},
     }}
 
 
@@ -56,6 +60,30 @@ def wait_for_calls(loop, count, timeout=60):
     assert len(loop.calls()) >= count, loop.log()
 
 
+def certificates_in(paths):
+    """{sha256: (file, certificate)} of each distinct certificate in the PEM files, bundles split into their certificates."""
+    found = {}
+    for path in paths:
+        for cert in x509.load_pem_x509_certificates(path.read_bytes()):
+            found.setdefault(cert.fingerprint(hashes.SHA256()), (path, cert))
+    return found
+
+
+def pkilint_findings(certs, workdir):
+    """{file: pkilint's ERROR and FATAL findings} for each certificate of certificates_in() pkilint does not pass."""
+    lint = shutil.which("lint_pkix_cert", path=str(BIN)) or shutil.which("lint_pkix_cert")
+    assert lint, "pkilint is part of the test requirements"
+    workdir.mkdir()
+    findings = {}
+    for index, (path, cert) in enumerate(certs.values()):
+        single = workdir / "{0}-{1}".format(index, path.name)
+        single.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        proc = subprocess.run([lint, "lint", "-s", "ERROR", str(single)], capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0 or "ERROR" in proc.stdout or "FATAL" in proc.stdout:
+            findings["{0} ({1})".format(path, cert.subject.rfc4514_string())] = proc.stdout + proc.stderr
+    return findings
+
+
 def test_rotation_drops_no_connection_until_retire(tmp_path):
     (tmp_path / "inventory.json").write_text(json.dumps(inventory(tmp_path)))
     proc = playbook(tmp_path, "mtls.temporal.site")
@@ -70,9 +98,12 @@ def test_rotation_drops_no_connection_until_retire(tmp_path):
     try:
         with harness.DevServer(work) as server, harness.TLSFront(work, server_block, server.address, SERVER_NAME) as front:
             bundle = str(pki / "bundles" / "server-roots.pem")
+            # Three playbook runs happen while the loops call; on a loaded machine they outlast the default 3000 calls.
+            bounds = dict(max_calls=12000, max_seconds=1200)
             with harness.ClientLoop(work, "current", front.address, SERVER_NAME, bundle, str(pki / "clients" / "loop" / "client-chain.pem"),
-                                    str(pki / "clients" / "loop" / "client.key")) as current, \
-                    harness.ClientLoop(work, "held", front.address, SERVER_NAME, bundle, str(held / "client-chain.pem"), str(held / "client.key")) as old:
+                                    str(pki / "clients" / "loop" / "client.key"), **bounds) as current, \
+                    harness.ClientLoop(work, "held", front.address, SERVER_NAME, bundle, str(held / "client-chain.pem"), str(held / "client.key"),
+                                       **bounds) as old:
                 wait_for_calls(current, 5)
                 wait_for_calls(old, 5)
                 for name in ("introduce", "reissue"):
@@ -102,3 +133,14 @@ def test_rotation_drops_no_connection_until_retire(tmp_path):
     assert any("certificate signed by unknown authority" in line for line in refusals), refusals[:3]
     # The current identity and the node's certificates now come from the new CAs only.
     assert json.loads((pki / "rotation.json").read_text())["state"] == "retired"
+
+    # pkilint on every certificate PEM but the chains (which only repeat them): the new CAs, the reissued leaves, the
+    # bundles' certificates one by one. Every certificate the node serves and the client presents must be among them.
+    pems = [path for path in sorted(tmp_path.rglob("*.pem")) if not path.name.endswith("-chain.pem") and held not in path.parents]
+    linted = certificates_in(pems)
+    served = yaml.safe_load((tmp_path / "node1" / "config.yaml").read_text())["global"]["tls"]
+    chains = [pki / "clients" / "loop" / "client-chain.pem"] + [Path(served[group]["server"]["certFile"]) for group in ("internode", "frontend")]
+    current = certificates_in(chains)
+    assert set(current) <= set(linted), [cert.subject.rfc4514_string() for key, (_path, cert) in current.items() if key not in linted]
+    findings = pkilint_findings(linted, tmp_path / "pkilint")
+    assert not findings, findings

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import signal
-import socket
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
+from conftest import harness
 
 pytestmark = pytest.mark.slow
 
@@ -60,34 +59,15 @@ def test_cli_reads_the_profile(run_module, pki, tmp_path, embed):
     assert cli_profile(toml, "default")["address"] == "localhost:7233"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dev_server_config():
-    """The full static config a real Temporal server builds, as `temporal server start-dev --log-config` prints it."""
-    port = free_port()
-    proc = subprocess.Popen([TEMPORAL, "server", "start-dev", "--log-config", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-                             "--ui-port", str(free_port()), "--metrics-port", str(free_port())],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
+    """The full static config a real Temporal server builds, as `temporal server start-dev --log-config` prints it
+    (the harness starts it, reads its output with a deadline and a line cap, and stops it by PID)."""
+    work = harness.workdir()
     try:
-        for line in proc.stdout:
-            if line.startswith("Temporal CLI"):
-                break
-            lines.append(line)
+        text = harness.dev_server_config(work)
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
-    text = "".join(lines)
+        shutil.rmtree(work, ignore_errors=True)
     assert "global:" in text and "persistence:" in text, text[:500]
     return text
 
