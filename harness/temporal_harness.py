@@ -138,7 +138,7 @@ def dev_server_config(workdir, timeout=60.0, max_lines=20000, poll=0.1):
             "--ui-port", str(free_port()), "--http-port", str(free_port()), "--metrics-port", str(free_port())]
     with Managed(args, Path(workdir) / "dev-server-config.log") as server:
         deadline = time.monotonic() + timeout
-        for _ in range(int(timeout / poll) + 1):
+        for _attempt in range(int(timeout / poll) + 1):
             lines = server.log().splitlines(keepends=True)
             banner = next((index for index, line in enumerate(lines[:max_lines]) if line.startswith("Temporal CLI")), None)
             if banner is not None:

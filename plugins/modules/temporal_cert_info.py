@@ -14,7 +14,7 @@ description:
   - Reads every certificate of every given PEM file (a leaf, a chain or a CA bundle) where the module runs and
     returns parsed facts, including the days left and the issuing certificate's identifiers, for expiry reports,
     rotation checks and audits. Changes nothing.
-  - With O(issuer_path), also says for each first certificate of a file whether that CA issued it.
+  - With O(issuer_path) or O(issuer_content), also says for each first certificate of a file whether that CA issued it.
 author:
   - mtls.temporal developers (!UNKNOWN)
 requirements:
@@ -37,6 +37,12 @@ options:
   issuer_path:
     description: A CA certificate file; its first certificate is compared with each file's first certificate's issuer.
     type: path
+  issuer_content:
+    description:
+      - The PEM of the CA certificate, for O(issuer_path)'s check where the CA file is not on the host, as when the
+        controller's CA (read with a C(file) lookup) checks what a node has deployed.
+      - Mutually exclusive with O(issuer_path).
+    type: str
 seealso:
   - module: mtls.temporal.temporal_leaf
 """
@@ -49,6 +55,12 @@ EXAMPLES = r"""
     issuer_path: /srv/temporal-pki/servers-ca.pem
   register: leaves
   delegate_to: localhost
+
+- name: Whether the controller's servers CA issued what this node serves
+  mtls.temporal.temporal_cert_info:
+    paths: [/etc/temporal/tls/internode.pem, /etc/temporal/tls/frontend.pem]
+    issuer_content: "{{ lookup('ansible.builtin.file', '/srv/temporal-pki/servers-ca.pem') }}"
+  register: deployed
 """
 
 RETURN = r"""
@@ -67,7 +79,7 @@ files:
       type: bool
       sample: true
     issued_by_issuer:
-      description: Whether O(issuer_path)'s CA issued the file's first certificate; null without O(issuer_path).
+      description: Whether the CA of O(issuer_path) or O(issuer_content) issued the file's first certificate; null without either.
       type: bool
       sample: true
     certificates:
@@ -86,7 +98,8 @@ from ansible_collections.mtls.temporal.plugins.module_utils._files import read_o
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path")),
+        argument_spec=dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path"), issuer_content=dict(type="str")),
+        mutually_exclusive=[("issuer_path", "issuer_content")],
         supports_check_mode=True,
     )
     assert_required_cryptography_version(module)
@@ -96,6 +109,9 @@ def main():
         if module.params["issuer_path"]:
             path = module.params["issuer_path"]
             issuer = load_pem_certificates(read_required(path, "issuer_path"), "issuer_path", path)[0]
+        elif module.params["issuer_content"]:
+            content = module.params["issuer_content"].encode("utf-8")
+            issuer = load_pem_certificates(content, "issuer_content", "issuer_content")[0]
         files = []
         for path in module.params["paths"]:
             data = read_optional(path, "paths")

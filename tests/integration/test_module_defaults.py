@@ -207,7 +207,7 @@ def test_cert_info_takes_no_file_option_of_the_group(tmp_path):
     the file options, so Ansible fails it when such a default is in its scope."""
     out = tmp_path / "pki"
     out.mkdir()
-    (tmp_path / "ca.yml").write_text(PLAYBOOK.split("\n    - name: Intermediate CA")[0])
+    (tmp_path / "ca.yml").write_text(PLAYBOOK.split("\n    - name: Intermediate CA", 1)[0])
     proc, recap = playbook(tmp_path / "ca.yml", out)
     assert proc.returncode == 0 and recap["changed"] == 1, proc.stdout[-3000:]
     (tmp_path / "info.yml").write_text(CERT_INFO_IN_GROUP_SCOPE)
