@@ -70,6 +70,14 @@ options:
     description: Create missing parent directories of the files (mode C(0700)), for example one per host.
     type: bool
     default: false
+  compact_result:
+    description:
+      - List only the certificates that changed in RV(certificates), and echo O(certificates) in the result's
+        C(invocation) as its length instead of every entry.
+      - For fleets, where the full result of thousands of certificates would be carried to the controller and
+        printed with C(-v) on every run, also when nothing changed. A failed run still returns everything.
+    type: bool
+    default: false
 notes:
   - With O(issuer=vault), the mount's CA chain is read for every certificate and C(sign/<vault_role>) is called
     only for those created or reissued; check mode never calls it.
@@ -122,6 +130,7 @@ RETURN = r"""
 certificates:
   description:
     - One result per certificate, in the order given, with the facts M(mtls.temporal.temporal_leaf) returns.
+    - With O(compact_result=true), only the certificates that changed.
   returned: always
   type: list
   elements: dict
@@ -168,6 +177,19 @@ from ansible_collections.mtls.temporal.plugins.module_utils._module import run_b
 from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
 
 
+class BatchModule(AnsibleModule):
+    """AnsibleModule whose successful result, with compact_result, keeps only what changed."""
+
+    def exit_json(self, **kwargs):
+        if self.params.get("compact_result"):
+            kwargs["certificates"] = [entry for entry in kwargs.get("certificates", []) if entry.get("changed")]
+            # AnsibleModule echoes every parameter unless the result brings its own invocation; secrets in it are
+            # still masked, since the masking covers the whole result.
+            echoed = dict(self.params, certificates="{0} certificates".format(len(self.params["certificates"])))
+            kwargs.setdefault("invocation", dict(module_args=echoed))
+        super().exit_json(**kwargs)
+
+
 def main():
     argument_spec = dict(
         certificates=dict(type="list", elements="dict", required=True),
@@ -178,9 +200,10 @@ def main():
         pkcs12_passphrase=dict(type="str", default="", no_log=True),
         backup=dict(type="bool", default=False),
         create_dirs=dict(type="bool", default=False),
+        compact_result=dict(type="bool", default=False),
     )
     argument_spec.update(VAULT_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, add_file_common_args=True)
+    module = BatchModule(argument_spec=argument_spec, supports_check_mode=True, add_file_common_args=True)
     backend = LeafBackend
     if module.params["issuer"] == "vault":
         require_hvac(module)

@@ -1,0 +1,81 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: temporal_role_args
+short_description: Validate a role's variables against its argument spec, with a small result per host
+version_added: 0.1.0
+description:
+  - Checks the variables a role's entry point describes in C(meta/argument_specs.yml), as this host sees them, the
+    way M(ansible.builtin.validate_argument_spec) does when ansible-core runs it before a role's tasks.
+  - Reads the spec from the role's directory on the controller instead of taking it as a task argument. Every
+    host's task result carries the task's arguments back to the controller, where the results of all hosts are
+    held until the task is done; with the spec as an argument (and ansible-core 2.19's origin tags) that is about
+    100 KiB per host for a fleet role. Here it is the role's path.
+  - The fleet roles of this collection run it as their first task; the collection's playbooks import them with
+    C(rolespec_validate=false), so each host is validated once.
+  - This is an action plugin; it runs on the controller and needs no connection to the host.
+author:
+  - mtls.temporal developers (!UNKNOWN)
+extends_documentation_fragment:
+  - action_common_attributes
+  - action_common_attributes.conn
+  - action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  connection:
+    support: none
+  delegation:
+    support: none
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+options:
+  role_path:
+    description: The role's directory (C(role_path) inside the role); its C(meta/argument_specs.yml) is read.
+    type: path
+    required: true
+  entry_point:
+    description: The entry point of the spec to validate against.
+    type: str
+    default: main
+seealso:
+  - module: ansible.builtin.validate_argument_spec
+"""
+
+EXAMPLES = r"""
+---
+- name: Validate this role's variables (first task of tasks/main.yml)
+  mtls.temporal.temporal_role_args:
+    role_path: "{{ role_path }}"
+  tags: [always]
+"""
+
+RETURN = r"""
+argument_errors:
+  description: The validation errors.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["value of node_certs_key_placement must be one of: controller, node, got: nodes"]
+validate_args_context:
+  description: What was validated.
+  returned: always
+  type: dict
+  sample: {type: role, name: node_certs, argument_spec_name: main, path: /srv/collections/ansible_collections/mtls/temporal/roles/node_certs}
+"""

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: temporal_tls_files
+short_description: Write a host's certificate, key and CA bundle files in one transaction
+version_added: 0.1.0
+description:
+  - Writes the given files (PEM text) where the module runs, as one transaction, and reports which of them
+    changed. Files whose content is already the same are not touched.
+  - The files are written as the collection's other modules write theirs. Each one is staged to a temp file next
+    to its target (a key is mode C(0600) from the start) and fsynced, then all are renamed into place after a
+    journal is committed, so a run that dies leaves either the old set or the new one, and the next run finishes
+    an interrupted one. Runs on the same directories take turns.
+  - Made for the M(mtls.temporal.node_certs) role, which ships a node's files with it in one module run instead of
+    one copy per file, and only keeps the list of changed files.
+author:
+  - mtls.temporal developers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - Diffs name each changed file with its size and SHA-256 (content is never shown); for O(files[].secret) files
+        only C(<hidden>).
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
+  platform:
+    platforms: posix
+  idempotent:
+    description:
+      - When run twice in a row with the same inputs, the second run reports no change and writes nothing.
+    support: full
+options:
+  files:
+    description:
+      - The files to write. Their directories must exist.
+      - The file attribute options (O(owner), O(group) and so on) apply to every file; O(files[].mode) sets a file's mode.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Where to write the file.
+        type: path
+        required: true
+      src:
+        description:
+          - A file on the controller to write, read by the action plugin there (a relative path is looked up like
+            M(ansible.builtin.copy) looks up its C(src)). Its content goes to the module, not into the task's
+            arguments, so results do not carry it back to the controller.
+          - One of O(files[].src) and O(files[].content) is required.
+        type: path
+      content:
+        description:
+          - The file's content, as text. Never shown in results.
+        type: str
+      mode:
+        description:
+          - Mode of the file. Without it, V(0600) for O(files[].secret) files and O(mode) (default V(0644)) for the others.
+        type: str
+      secret:
+        description: The file holds key material. It is created readable by its owner only and never shown in diffs.
+        type: bool
+        default: false
+  backup:
+    description: Keep each replaced file as a timestamped copy next to it.
+    type: bool
+    default: false
+notes:
+  - Reports a file as changed when its content was written or its mode, owner or group was changed.
+  - Runs as an action plugin that reads O(files[].src) on the controller, then the module where the files go.
+seealso:
+  - module: ansible.builtin.copy
+  - module: mtls.temporal.temporal_leaf_batch
+"""
+
+EXAMPLES = r"""
+---
+- name: Ship a node's certificate, key and CA bundle in one transaction
+  mtls.temporal.temporal_tls_files:
+    owner: temporal
+    group: temporal
+    files:
+      - path: /etc/temporal/tls/internode.pem
+        src: /srv/pki/nodes/node1/internode-chain.pem
+      - path: /etc/temporal/tls/internode.key
+        src: /srv/pki/nodes/node1/internode.key
+        secret: true
+      - path: /etc/temporal/tls/internode-ca.pem
+        content: "{{ internode_ca_bundle }}"
+  register: node_files
+
+- name: Show what changed
+  ansible.builtin.debug:
+    var: node_files.changed_files
+"""
+
+RETURN = r"""
+changed_files:
+  description: The files whose content was (or in check mode would be) written, or whose mode, owner or group changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/temporal/tls/internode.pem]
+written:
+  description: The files whose content was (or in check mode would be) written.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/temporal/tls/internode.pem]
+backup_files:
+  description: Backups made, by path of the replaced file.
+  returned: when O(backup=true) and a file was replaced
+  type: dict
+  sample: {/etc/temporal/tls/internode.pem: /etc/temporal/tls/internode.pem.1234.2026-11-24@06:00:00~}
+"""
+
+import hashlib
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, exclusive, read_optional, write_files
+
+HIDDEN = "<hidden>\n"
+
+
+def _describe(data, secret):
+    """What a diff shows of a file: never its content, which the results mask anyway (content is no_log)."""
+    if data is None:
+        return ""
+    if secret:
+        return HIDDEN
+    return "{0} PEM block(s), {1} bytes, sha256 {2}\n".format(data.count(b"-----BEGIN "), len(data), hashlib.sha256(data).hexdigest())
+
+
+def _plan(files):
+    """StagedFile for each file whose content differs from what is there, and the diff of each."""
+    staged, diffs = [], []
+    seen = set()
+    for index, entry in enumerate(files):
+        option = "files[{0}]".format(index)
+        path = entry["path"]
+        if os.path.abspath(path) in seen:
+            raise PKIError(option, "{0} is listed twice".format(path))
+        seen.add(os.path.abspath(path))
+        if entry["src"] is not None:
+            raise PKIError(option, "src is read on the controller by the action plugin; this module takes content")
+        if not entry["content"]:
+            raise PKIError(option, "content of {0} is empty".format(path))
+        data = entry["content"].encode("utf-8")
+        current = read_optional(path, option)
+        if current == data:
+            continue
+        staged.append(StagedFile(option, path, data, entry["secret"]))
+        diffs.append(dict(before_header=path, after_header=path,
+                          before=_describe(current, entry["secret"]), after=_describe(data, entry["secret"])))
+    return staged, diffs
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(type="list", elements="dict", required=True, options=dict(
+                path=dict(type="path", required=True),
+                src=dict(type="path"),
+                content=dict(type="str", no_log=True),
+                mode=dict(type="str"),
+                secret=dict(type="bool", default=False),
+            ), mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")]),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    files = module.params["files"]
+    backups = {}
+    try:
+        with exclusive([entry["path"] for entry in files], module.check_mode) as completed:
+            staged, diffs = _plan(files)
+            if staged and not module.check_mode:
+                backups = write_files(staged, module.params["backup"])
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+
+    written = [item.path for item in staged]
+    changed_files = []
+    for entry in files:
+        path = entry["path"]
+        changed = path in written or os.path.abspath(path) in completed
+        if os.path.exists(path):
+            file_args = module.load_file_common_arguments(module.params, path=path)
+            file_args["mode"] = entry["mode"] or ("0600" if entry["secret"] else module.params["mode"] or "0644")
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+        if changed:
+            changed_files.append(path)
+    result = dict(changed=bool(changed_files), changed_files=changed_files, written=written)
+    if backups:
+        # write_files keys backups by each StagedFile's option; report them by the replaced path.
+        paths = {item.option: item.path for item in staged}
+        result["backup_files"] = {paths[option]: backup for option, backup in backups.items()}
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

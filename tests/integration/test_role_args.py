@@ -1,0 +1,101 @@
+"""temporal_role_args checks a role's variables as ansible-core's own role argument validation does, and its
+per-host result stays small (real ansible-playbook runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+
+# A recorder: every task result the controller gets, as the callbacks see it, with the task's arguments.
+RECORDER = '''
+from __future__ import annotations
+DOCUMENTATION = """
+name: recorder
+type: aggregate
+short_description: record results
+description: test helper
+"""
+import json, os
+from ansible.plugins.callback import CallbackBase
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "recorder"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def v2_runner_on_ok(self, result):
+        self._write(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._write(result)
+
+    def _write(self, result):
+        with open(os.environ["RECORDER_OUT"], "a") as out:
+            out.write(json.dumps(dict(task=result.task_name, action=result._task.action, args=result._task.args,
+                                      result=result._result), default=str) + "\\n")
+'''
+
+
+def run(tmp_path, tasks, extra=None):
+    (tmp_path / "callbacks").mkdir(exist_ok=True)
+    (tmp_path / "callbacks" / "recorder.py").write_text(RECORDER)
+    play = dict(hosts="localhost", gather_facts=False, vars=dict(pki_dir=str(tmp_path / "pki")), tasks=tasks)
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
+    record = tmp_path / "record.jsonl"
+    if record.exists():
+        record.unlink()
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"], RECORDER_OUT=str(record),
+               ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "callbacks"), ANSIBLE_CALLBACKS_ENABLED="recorder")
+    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
+           "-e", json.dumps(extra or {}), str(tmp_path / "play.yml")]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    records = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+    return proc, records
+
+
+def validation_only(role, rolespec_validate):
+    """The role, stopped right after its first tasks: a bad variable fails validation before anything runs."""
+    return [{"ansible.builtin.import_role": {"name": "mtls.temporal." + role, "rolespec_validate": rolespec_validate}}]
+
+
+@pytest.mark.parametrize("role, bad, phrase", [
+    ("node_certs", {"node_certs_key_placement": "nodes"}, "node_certs_key_placement must be one of: controller, node, got: nodes"),
+    ("server_tls", {"server_tls_output": "yaml"}, "server_tls_output must be one of: config, env, got: yaml"),
+    ("client_certs", {"client_certs_identities": "payments"}, "client_certs_identities"),
+])
+def test_same_refusal_as_ansible_core_and_nothing_runs_after_it(tmp_path, role, bad, phrase):
+    ours, ours_records = run(tmp_path, validation_only(role, False), bad)
+    assert ours.returncode != 0, ours.stdout[-3000:]
+    assert "Validation of arguments failed" in ours.stdout and phrase in ours.stdout, ours.stdout[-3000:]
+    assert [r["action"] for r in ours_records] == ["mtls.temporal.temporal_role_args"], ours_records
+    assert ours_records[0]["result"]["validate_args_context"]["name"] == role
+
+    core, core_records = run(tmp_path, validation_only(role, True), bad)
+    assert core.returncode != 0 and phrase in core.stdout, core.stdout[-3000:]
+    assert core_records[0]["action"] == "ansible.builtin.validate_argument_spec"
+    assert sorted(ours_records[0]["result"]["argument_errors"]) == sorted(core_records[0]["result"]["argument_errors"])
+
+
+def test_a_passing_check_is_small_where_ansible_cores_carries_the_spec(tmp_path):
+    # The check alone, as the role's first task runs it, against ansible-core's with the same spec.
+    ours = [{"name": "Ours", "mtls.temporal.temporal_role_args": {"role_path": str(REPO / "roles" / "server_tls")}}]
+    spec = yaml.safe_load((REPO / "roles" / "server_tls" / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    core = [{"name": "Core", "ansible.builtin.validate_argument_spec": {"argument_spec": spec}}]
+    proc, records = run(tmp_path, ours + core, {"server_tls_output": "config"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    by_task = {r["task"]: r for r in records}
+    assert by_task["Ours"]["result"]["msg"] == by_task["Core"]["result"]["msg"] == "The arg spec validation passed"
+    assert len(json.dumps(by_task["Ours"]["args"])) < 200 < 3000 < len(json.dumps(by_task["Core"]["args"]))
