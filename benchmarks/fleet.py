@@ -180,5 +180,6 @@ def main():
         sys.exit("a rerun changed something:\n" + "\n".join(small_problems + problems))
     print("reruns: changed=0 for every host in the recaps of site ({0} + localhost) and floor".format(opts.hosts))
 
+
 if __name__ == "__main__":
     main()
