@@ -72,8 +72,9 @@ options:
     default: false
   compact_result:
     description:
-      - List only the certificates that changed in RV(certificates), and echo O(certificates) in the result's
-        C(invocation) as its length instead of every entry.
+      - List only the certificates that changed in RV(certificates), each with C(changed), C(path), C(reason) and
+        C(reason_detail) but not its other facts, and echo O(certificates) in the result's C(invocation) as its
+        length instead of every entry.
       - For fleets, where the full result of thousands of certificates would be carried to the controller and
         printed with C(-v) on every run, also when nothing changed. A failed run still returns everything.
     type: bool
@@ -130,7 +131,8 @@ RETURN = r"""
 certificates:
   description:
     - One result per certificate, in the order given, with the facts M(mtls.temporal.temporal_leaf) returns.
-    - With O(compact_result=true), only the certificates that changed.
+    - With O(compact_result=true), only the certificates that changed, and of each only C(changed), C(path), C(reason)
+      and C(reason_detail).
   returned: always
   type: list
   elements: dict
@@ -177,12 +179,17 @@ from ansible_collections.mtls.temporal.plugins.module_utils._module import run_b
 from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
 
 
+# What compact_result keeps of each changed certificate.
+COMPACT_FACTS = ("changed", "path", "reason", "reason_detail")
+
+
 class BatchModule(AnsibleModule):
     """AnsibleModule whose successful result, with compact_result, keeps only what changed."""
 
     def exit_json(self, **kwargs):
         if self.params.get("compact_result"):
-            kwargs["certificates"] = [entry for entry in kwargs.get("certificates", []) if entry.get("changed")]
+            kwargs["certificates"] = [{key: entry.get(key) for key in COMPACT_FACTS}
+                                      for entry in kwargs.get("certificates", []) if entry.get("changed")]
             # AnsibleModule echoes every parameter unless the result brings its own invocation; secrets in it are
             # still masked, since the masking covers the whole result.
             echoed = dict(self.params, certificates="{0} certificates".format(len(self.params["certificates"])))

@@ -117,6 +117,7 @@ def test_batch_compact_result_returns_only_what_changed(run_module, tmp_path, ca
     first = run_module(temporal_leaf_batch.main, args)
     assert not first.failed, first.msg
     assert [c["path"] for c in first["certificates"]] == [c["path"] for c in certificates] and all(c["changed"] for c in first["certificates"])
+    assert all(set(c) == {"changed", "path", "reason", "reason_detail"} and c["reason"] == "created" for c in first["certificates"])
     assert first["invocation"]["module_args"]["certificates"] == "3 certificates"
     assert "hunter2-passphrase" not in json.dumps(first.result)
 
@@ -128,6 +129,7 @@ def test_batch_compact_result_returns_only_what_changed(run_module, tmp_path, ca
 
     full = run_module(temporal_leaf_batch.main, dict(args, compact_result=False))
     assert len(full["certificates"]) == 3 and full["invocation"]["module_args"]["certificates"][0]["path"] == certificates[0]["path"]
+    assert full["certificates"][0]["fingerprint_sha256"] and full["certificates"][0]["subject"]
 
 
 def test_tls_config_return_rendered_false_leaves_the_blocks_out(run_module, tmp_path, ca_factory, leaf_factory):
