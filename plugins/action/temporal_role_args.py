@@ -11,10 +11,34 @@ takes only the role's path, so each host's result stays a few hundred bytes; the
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+
+
+def text_given_a_collection(options, values):
+    """Where a str or path option (or such a list element) got a list or dict.
+
+    ArgumentSpecValidator turns any value into its text for these types, so a list would reach the role as "[1]" and
+    fail only later, after earlier tasks have already changed files."""
+    text = (str, int, float, bool)
+
+    def kind(value):
+        return "dict" if isinstance(value, Mapping) else "list" if isinstance(value, (list, tuple, set)) else type(value).__name__
+
+    errors = []
+    for name, spec in options.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if spec.get("type", "str") in ("str", "path") and not isinstance(value, text):
+            errors.append("{0} is of type {1}, not a string".format(name, kind(value)))
+        elif spec.get("type") == "list" and spec.get("elements") in ("str", "path") and isinstance(value, list):
+            errors.extend("{0}[{1}] is of type {2}, not a string".format(name, index, kind(element))
+                          for index, element in enumerate(value) if not isinstance(element, text))
+    return errors
 
 
 class ActionModule(ActionBase):
@@ -40,9 +64,9 @@ class ActionModule(ActionBase):
         # What ansible.builtin.validate_argument_spec validates: the spec's variables as this host sees them.
         provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
         validation = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
-        if validation.error_messages:
-            result.update(failed=True, argument_errors=validation.error_messages,
-                          msg="Validation of arguments failed:\n{0}".format("\n".join(validation.error_messages)))
+        errors = text_given_a_collection(options, provided) + list(validation.error_messages)
+        if errors:
+            result.update(failed=True, argument_errors=errors, msg="Validation of arguments failed:\n{0}".format("\n".join(errors)))
             return result
         result.update(changed=False, msg="The arg spec validation passed")
         return result

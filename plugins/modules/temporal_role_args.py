@@ -13,6 +13,8 @@ version_added: 0.1.0
 description:
   - Checks the variables a role's entry point describes in C(meta/argument_specs.yml), as this host sees them, the
     way M(ansible.builtin.validate_argument_spec) does when ansible-core runs it before a role's tasks.
+  - Stricter in one way, so that a bad value fails before the role changes anything. A list or dict given to a
+    C(str) or C(path) option (or as an element of a list of them) is refused, where ansible-core would pass on its text.
   - Reads the spec from the role's directory on the controller instead of taking it as a task argument. Every
     host's task result carries the task's arguments back to the controller, where the results of all hosts are
     held until the task is done; with the spec as an argument (and ansible-core 2.19's origin tags) that is about
