@@ -276,7 +276,8 @@ options:
     description:
       - Return the rendered blocks (RV(tls), RV(server_env), RV(client_profile) and RV(client_env)).
       - V(false) leaves them out, so a result registered for every host of a large fleet stays small; the files
-        are written and checked the same either way.
+        are written and checked the same either way. Below C(-vvv) it also leaves out the echo of the module's
+        arguments (C(invocation)), which the controller would otherwise hold for every host until the task is done.
     type: bool
     default: true
 notes:
@@ -517,6 +518,8 @@ def main():
         result["diff"] = outcome.diffs
     for warning in outcome.warnings:
         module.warn(warning)
+    if not module.params["return_rendered"] and module._verbosity < 3:
+        result["invocation"] = {"module_args": {"return_rendered": False}}
     module.exit_json(changed=changed, **result)
 
 

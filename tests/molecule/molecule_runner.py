@@ -18,6 +18,8 @@ def run_scenario(name):
     proc = subprocess.run([str(BIN / "molecule"), "test", "-s", name], cwd=REPO / "extensions", env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-8000:]
+    # The failing task may be far from the end of a long run: its lines come first.
+    failures = [line for line in output.splitlines() if line.startswith(("fatal:", "failed:", "[ERROR]"))]
+    assert proc.returncode == 0, "\n".join(failures) + "\n...\n" + output[-8000:]
     for action in ("converge", "verify"):
         assert re.search(r"{0} (?:>|➜) {1}: Executed: Successful".format(name, action), output), output[-3000:]

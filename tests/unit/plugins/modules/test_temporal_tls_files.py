@@ -145,9 +145,11 @@ def test_tls_config_return_rendered_false_leaves_the_blocks_out(run_module, tmp_
     first = run_module(temporal_tls_config.main, args)
     assert not first.failed, first.msg
     assert first.changed and first["restart_required"] and "tls" not in first.result
+    assert first["invocation"] == {"module_args": {"return_rendered": False}}
     assert "internode" in open(args["config_path"]).read()
     again = run_module(temporal_tls_config.main, dict(args, return_rendered=True))
     assert not again.changed and again["tls"]["internode"]["server"]["requireClientAuth"] is True
+    assert again["invocation"]["module_args"]["internode"]["client"]["server_name"] == "internode.temporal.test"
 
 
 def test_src_is_for_the_action_plugin_only(run_module, tmp_path):
