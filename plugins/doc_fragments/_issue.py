@@ -67,14 +67,4 @@ attributes:
     details:
       - The diff shows parsed certificate facts (subject, SANs, issuer, not_after, serial number,
         SHA-256 fingerprint), never PEM.
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
-  platform:
-    platforms: posix
-  idempotent:
-    description:
-      - When run twice in a row with the same inputs, the second run reports no change and writes nothing.
-    support: full
 """

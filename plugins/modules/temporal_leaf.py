@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - action_common_attributes.files
   - mtls.temporal._issue
   - mtls.temporal._issue.attributes
+  - mtls.temporal._writer
   - mtls.temporal._subject
   - mtls.temporal._vault
 options:

@@ -31,6 +31,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - mtls.temporal._issue.attributes
+  - mtls.temporal._writer
   - mtls.temporal._vault
 attributes:
   vault:

@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
+  - mtls.temporal._writer
 attributes:
   check_mode:
     support: full
@@ -42,16 +43,6 @@ attributes:
     support: full
     details:
       - Diffs show the rendered blocks with key material replaced by C(<hidden>).
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
-  platform:
-    platforms: posix
-  idempotent:
-    description:
-      - When run twice in a row with the same inputs, the second run reports no change and writes nothing.
-    support: full
 options:
   internode:
     description:

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
+  - mtls.temporal._writer
 attributes:
   check_mode:
     support: full
@@ -33,16 +34,6 @@ attributes:
     details:
       - Diffs name each changed file with its size and SHA-256 (content is never shown); for O(files[].secret) files
         only C(<hidden>).
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
-  platform:
-    platforms: posix
-  idempotent:
-    description:
-      - When run twice in a row with the same inputs, the second run reports no change and writes nothing.
-    support: full
 options:
   files:
     description:
