@@ -14,7 +14,8 @@ description:
   - Reads every certificate of every given PEM file (a leaf, a chain or a CA bundle) where the module runs and
     returns parsed facts, including the days left and the issuing certificate's identifiers, for expiry reports,
     rotation checks and audits. Changes nothing.
-  - With O(issuer_path) or O(issuer_content), also says for each first certificate of a file whether that CA issued it.
+  - With O(issuer_path) or O(issuer_content), also says for each first certificate of a file whether one of those CAs
+    issued it.
 author:
   - mtls.temporal developers (!UNKNOWN)
 requirements:
@@ -35,11 +36,14 @@ options:
     elements: path
     required: true
   issuer_path:
-    description: A CA certificate file; its first certificate is compared with each file's first certificate's issuer.
+    description:
+      - A file of CA certificates; each file's first certificate is checked against every one of them.
+      - A bundle of several CAs (as the current clients intermediates when there are client groups) answers whether any of
+        them issued it; a chain file also counts its root.
     type: path
   issuer_content:
     description:
-      - The PEM of the CA certificate, for O(issuer_path)'s check where the CA file is not on the host, as when the
+      - The PEM of the CA certificates, for O(issuer_path)'s check where the CA file is not on the host, as when the
         controller's CA (read with a C(file) lookup) checks what a node has deployed.
       - Mutually exclusive with O(issuer_path).
     type: str
@@ -79,7 +83,7 @@ files:
       type: bool
       sample: true
     issued_by_issuer:
-      description: Whether the CA of O(issuer_path) or O(issuer_content) issued the file's first certificate; null without either.
+      description: Whether a CA of O(issuer_path) or O(issuer_content) issued the file's first certificate; null without either.
       type: bool
       sample: true
     certificates:
@@ -105,13 +109,13 @@ def main():
     assert_required_cryptography_version(module)
     now = utcnow()
     try:
-        issuer = None
+        issuers = None
         if module.params["issuer_path"]:
             path = module.params["issuer_path"]
-            issuer = load_pem_certificates(read_required(path, "issuer_path"), "issuer_path", path)[0]
+            issuers = load_pem_certificates(read_required(path, "issuer_path"), "issuer_path", path)
         elif module.params["issuer_content"]:
             content = module.params["issuer_content"].encode("utf-8")
-            issuer = load_pem_certificates(content, "issuer_content", "issuer_content")[0]
+            issuers = load_pem_certificates(content, "issuer_content", "issuer_content")
         files = []
         for path in module.params["paths"]:
             data = read_optional(path, "paths")
@@ -122,8 +126,8 @@ def main():
                     facts = certificate_facts(cert)
                     facts["days_left"] = (cert.not_valid_after_utc - now).days
                     entry["certificates"].append(facts)
-                if issuer is not None:
-                    entry["issued_by_issuer"] = is_issued_by(certs[0], issuer)
+                if issuers is not None:
+                    entry["issued_by_issuer"] = any(is_issued_by(certs[0], issuer) for issuer in issuers)
             files.append(entry)
     except PKIError as exc:
         module.fail_json(msg=str(exc))

@@ -25,8 +25,10 @@ def inventory(root):
             "node_certs_internode_server_name": "internode.temporal.rot",
             "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/config.yaml",
             "client_certs_host_dir": str(root) + "/{{ inventory_hostname }}/clients",
-            # payments stays on the controller; billing is also delivered to the worker host worker1.
-            "client_certs_identities": [{"name": "payments"}, {"name": "billing", "host": "worker1"}],
+            # payments stays on the controller; billing, of the accounting client group (its own intermediate), is also
+            # delivered to the worker host worker1.
+            "pki_client_groups": [{"name": "accounting"}],
+            "client_certs_identities": [{"name": "payments"}, {"name": "billing", "host": "worker1", "client_group": "accounting"}],
         },
         "hosts": {"localhost": {}},
         "children": {"temporal_servers": {"hosts": {"node1": {}, "node2": {}}}, "temporal_clients": {"hosts": {"worker1": {}}}},
@@ -34,10 +36,11 @@ def inventory(root):
 
 
 HOSTS = ("localhost", "node1", "node2", "worker1")
+CA_NAMES = ("root-ca", "servers-ca", "clients-ca", "clients-accounting-ca")
 # Each bundle's CAs, as the pki role writes them, and where the fleet gets a copy.
 BUNDLES = {
     "internode": (["servers-ca"], ["node1/tls/internode-ca.pem", "node2/tls/internode-ca.pem"]),
-    "frontend-clients": (["clients-ca", "servers-ca"], ["node1/tls/frontend-clients-ca.pem", "node2/tls/frontend-clients-ca.pem"]),
+    "frontend-clients": (["clients-accounting-ca", "clients-ca", "servers-ca"], ["node1/tls/frontend-clients-ca.pem", "node2/tls/frontend-clients-ca.pem"]),
     "server-roots": (["root-ca"], ["worker1/clients/billing/server-roots.pem"]),
 }
 
@@ -68,7 +71,7 @@ def changed_per_host(proc):
 
 def cas(directory):
     """{name: certificate} of the CA set in directory (pki_dir, or pki_dir/next during a rotation)."""
-    return {name: x509.load_pem_x509_certificate((directory / (name + ".pem")).read_bytes()) for name in ("root-ca", "servers-ca", "clients-ca")}
+    return {name: x509.load_pem_x509_certificate((directory / (name + ".pem")).read_bytes()) for name in CA_NAMES}
 
 
 def assert_bundles(root, *ca_sets):

@@ -28,7 +28,8 @@ def test_one_intermediate_rotates_under_the_same_root(fleet):
     new_servers.verify_directly_issued_by(old["root-ca"])
     # The new CA first, so that hot reload sees it, also ahead of the clients CA that is not replaced.
     assert_bundle_contents(fleet, {"internode": [new_servers, old["servers-ca"]],
-                                   "frontend-clients": [new_servers, old["clients-ca"], old["servers-ca"]], "server-roots": [old["root-ca"]]})
+                                   "frontend-clients": [new_servers, old["clients-accounting-ca"], old["clients-ca"], old["servers-ca"]],
+                                   "server-roots": [old["root-ca"]]})
 
     # The rotation in progress replaces servers: a step that names something else is refused and changes nothing.
     before = digests(fleet)
@@ -42,12 +43,13 @@ def test_one_intermediate_rotates_under_the_same_root(fleet):
     for path in ("node1/tls/internode.pem", "node2/tls/frontend.pem", "pki/nodes/node1/frontend.pem"):
         assert issued_by(fleet / path, new_servers) and after[path] != before[path], path
     unchanged = [path for path in before if path.startswith(("pki/clients/", "worker1/clients/billing/client"))
-                 or path in ("pki/root-ca.pem", "pki/root-ca.key", "pki/clients-ca.pem", "pki/clients-ca.key")]
+                 or path in ("pki/root-ca.pem", "pki/root-ca.key", "pki/clients-ca.pem", "pki/clients-ca.key", "pki/clients-accounting-ca.pem")]
     assert unchanged and [path for path in unchanged if after[path] != before[path]] == []
     assert sorted(path.name for path in (fleet / "pki" / "old").iterdir()) == ["servers-ca-chain.pem", "servers-ca.key", "servers-ca.pem"]
 
     proc = rotate(fleet, "retire", "-e", "pki_rotate_cas=servers")
     assert proc.returncode == 0 and state(fleet) == "retired", proc.stdout[-3000:]
-    assert_bundle_contents(fleet, {"internode": [new_servers], "frontend-clients": [new_servers, old["clients-ca"]], "server-roots": [old["root-ca"]]})
+    assert_bundle_contents(fleet, {"internode": [new_servers], "frontend-clients": [new_servers, old["clients-accounting-ca"], old["clients-ca"]],
+                                   "server-roots": [old["root-ca"]]})
     proc = rotate(fleet, "retire", "-e", "pki_rotate_cas=servers")
     assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]

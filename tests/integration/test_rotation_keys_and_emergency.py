@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 from rotation_fleet import (
-    HOSTS, BUNDLES, play, rotate, state, changed_per_host, cas, assert_bundles, issued_by, digests, public_keys, make_fleet,
+    HOSTS, BUNDLES, CA_NAMES, play, rotate, state, changed_per_host, cas, assert_bundles, issued_by, digests, public_keys, make_fleet,
 )
 
 pytestmark = pytest.mark.slow
+# The CA of each leaf below, by its directory: billing belongs to the accounting client group.
+ISSUER = {"tls": "servers-ca", "billing": "clients-accounting-ca", "payments": "clients-ca"}
 
 
 @pytest.fixture
@@ -36,13 +38,13 @@ def test_leaf_keys_rotate_alone_then_emergency_and_all_do_every_step_in_one_run(
     # 2 nodes x 2 keys on the controller and on the node, payments on the controller, billing there and on worker1.
     assert len(renewed) == 11 and renewed.keys() == keys.keys(), sorted(renewed)
     assert all(renewed[path] != keys_node1[path] for path in renewed), [path for path in renewed if renewed[path] == keys_node1[path]]
-    ca_files = (["pki/{0}-ca.{1}".format(ca, ext) for ca in ("root", "servers", "clients") for ext in ("pem", "key")]
-                + ["pki/servers-ca-chain.pem", "pki/clients-ca-chain.pem"] + ["pki/bundles/{0}.pem".format(name) for name in BUNDLES])
+    ca_files = (["pki/{0}.{1}".format(ca, ext) for ca in CA_NAMES for ext in ("pem", "key")]
+                + ["pki/{0}-chain.pem".format(ca) for ca in CA_NAMES if ca != "root-ca"] + ["pki/bundles/{0}.pem".format(name) for name in BUNDLES])
     now = digests(fleet)
     assert [path for path in ca_files if now[path] != before[path]] == []
     same = cas(fleet / "pki")
     for path in ("node1/tls/internode.pem", "node2/tls/frontend.pem", "worker1/clients/billing/client-chain.pem", "pki/clients/payments/client.pem"):
-        assert issued_by(fleet / path, same["clients-ca" if "/client" in path else "servers-ca"]), path
+        assert issued_by(fleet / path, same[ISSUER[path.split("/")[-2]]]), path
     proc = play(fleet, "mtls.temporal.renew")
     assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
 
@@ -66,4 +68,4 @@ def test_leaf_keys_rotate_alone_then_emergency_and_all_do_every_step_in_one_run(
     assert all(current[name] != emergency[name] for name in current)
     assert_bundles(fleet, current)
     for path in ("node1/tls/internode.pem", "node2/tls/frontend.pem", "worker1/clients/billing/client-chain.pem", "pki/clients/payments/client.pem"):
-        assert issued_by(fleet / path, current["clients-ca" if "/client" in path else "servers-ca"]), path
+        assert issued_by(fleet / path, current[ISSUER[path.split("/")[-2]]]), path

@@ -97,7 +97,13 @@ def bundles(root):
     """Every trust bundle: the controller's and the node's copies, each as its list of certificates."""
     paths = [root / "pki" / "bundles" / name for name in ("internode.pem", "frontend-clients.pem", "server-roots.pem")]
     paths += [root / "node1" / "tls" / name for name in ("internode-ca.pem", "frontend-clients-ca.pem")]
-    return {str(path): x509.load_pem_x509_certificates(path.read_bytes()) for path in paths}
+    found = {}
+    for path in paths:
+        certs = x509.load_pem_x509_certificates(path.read_bytes())
+        # Nothing but the certificates' PEM blocks, one after the other: no stray text between or after them.
+        assert path.read_bytes() == b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certs), path
+        found[str(path)] = certs
+    return found
 
 
 LEAVES = ("pki/nodes/node1/internode.pem", "pki/nodes/node1/frontend.pem", "node1/tls/internode.pem", "node1/tls/frontend.pem",

@@ -29,7 +29,7 @@ NOT_IN_INVENTORY = {
 }
 
 # The keys of a client_certs identity, as the role's argument spec describes them.
-IDENTITY_KEYS = ("name", "common_name", "namespace", "dns_names", "profile", "pkcs12", "host")
+IDENTITY_KEYS = ("name", "common_name", "namespace", "dns_names", "profile", "pkcs12", "host", "client_group")
 
 
 def load(role, *parts):
