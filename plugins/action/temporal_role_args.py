@@ -44,7 +44,7 @@ def text_given_a_collection(options, values):
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("role_path", "entry_point"))
+    _VALID_ARGS = frozenset(("role_path", "entry_point", "hosts"))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -62,11 +62,20 @@ class ActionModule(ActionBase):
         result["validate_args_context"] = dict(type="role", name=role, argument_spec_name=entry_point, path=role_path)
 
         # What ansible.builtin.validate_argument_spec validates: the spec's variables as this host sees them.
-        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
-        validation = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
-        errors = text_given_a_collection(options, provided) + list(validation.error_messages)
+        errors = self._errors(options, task_vars)
+        # The other hosts, run once for them all: what their hostvars set (inventory, facts, extra vars); play, role
+        # and task vars are the same for every host and were checked above.
+        here = task_vars.get("inventory_hostname")
+        for host in self._task.args.get("hosts") or []:
+            if host != here:
+                errors += ["{0}: {1}".format(host, error) for error in self._errors(options, task_vars["hostvars"][host])]
         if errors:
             result.update(failed=True, argument_errors=errors, msg="Validation of arguments failed:\n{0}".format("\n".join(errors)))
             return result
         result.update(changed=False, msg="The arg spec validation passed")
         return result
+
+    def _errors(self, options, variables):
+        provided = self._templar.template({name: variables[name] for name in options if name in variables})
+        validation = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
+        return text_given_a_collection(options, provided) + list(validation.error_messages)

@@ -19,8 +19,8 @@ description:
     host's task result carries the task's arguments back to the controller, where the results of all hosts are
     held until the task is done; with the spec as an argument (and ansible-core 2.19's origin tags) that is about
     100 KiB per host for a fleet role. Here it is the role's path.
-  - The fleet roles of this collection run it as their first task; the collection's playbooks import them with
-    C(rolespec_validate=false), so each host is validated once.
+  - The fleet roles of this collection run it as their first task, once for the play's hosts (O(hosts) with
+    C(run_once)); the collection's playbooks import them with C(rolespec_validate=false), so each host is validated once.
   - This is an action plugin; it runs on the controller and needs no connection to the host.
 author:
   - mtls.temporal developers (!UNKNOWN)
@@ -56,6 +56,15 @@ options:
     description: The entry point of the spec to validate against.
     type: str
     default: main
+  hosts:
+    description:
+      - Also check the variables of these hosts, as their C(hostvars) have them (inventory, facts, extra vars), so that
+        one run with C(run_once) validates a whole play instead of one task per host. Errors of another host start
+        with its name.
+      - Play, role and task variables are set alike for every host; they are checked once, as the host the task runs on
+        sees them.
+    type: list
+    elements: str
 seealso:
   - module: ansible.builtin.validate_argument_spec
 """
@@ -65,6 +74,13 @@ EXAMPLES = r"""
 - name: Validate this role's variables (first task of tasks/main.yml)
   mtls.temporal.temporal_role_args:
     role_path: "{{ role_path }}"
+  tags: [always]
+
+- name: The same for every host of the play, in one run
+  mtls.temporal.temporal_role_args:
+    role_path: "{{ role_path }}"
+    hosts: "{{ ansible_play_batch }}"
+  run_once: true
   tags: [always]
 """
 

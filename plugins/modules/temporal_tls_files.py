@@ -70,6 +70,12 @@ options:
     description: Keep each replaced file as a timestamped copy next to it.
     type: bool
     default: false
+  compact_result:
+    description:
+      - Leave RV(written) out of the result, which then holds RV(changed_files) alone (and RV(backup_files)).
+      - For fleets, where every host's registered result stays on the controller until the play ends.
+    type: bool
+    default: false
 notes:
   - Reports a file as changed when its content was written or its mode, owner or group was changed.
   - Runs as an action plugin that reads O(files[].src) on the controller, then the module where the files go.
@@ -108,7 +114,7 @@ changed_files:
   sample: [/etc/temporal/tls/internode.pem]
 written:
   description: The files whose content was (or in check mode would be) written.
-  returned: always
+  returned: unless O(compact_result=true)
   type: list
   elements: str
   sample: [/etc/temporal/tls/internode.pem]
@@ -173,6 +179,7 @@ def main():
                 secret=dict(type="bool", default=False),
             ), mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")]),
             backup=dict(type="bool", default=False),
+            compact_result=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
@@ -198,7 +205,9 @@ def main():
             changed = module.set_fs_attributes_if_different(file_args, changed)
         if changed:
             changed_files.append(path)
-    result = dict(changed=bool(changed_files), changed_files=changed_files, written=written)
+    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    if not module.params["compact_result"]:
+        result["written"] = written
     if backups:
         # write_files keys backups by each StagedFile's option; report them by the replaced path.
         paths = {item.option: item.path for item in staged}

@@ -99,3 +99,24 @@ def test_a_passing_check_is_small_where_ansible_cores_carries_the_spec(tmp_path)
     by_task = {r["task"]: r for r in records}
     assert by_task["Ours"]["result"]["msg"] == by_task["Core"]["result"]["msg"] == "The arg spec validation passed"
     assert len(json.dumps(by_task["Ours"]["args"])) < 200 < 3000 < len(json.dumps(by_task["Core"]["args"]))
+
+
+def test_one_run_checks_every_host_of_the_play_and_names_the_bad_one(tmp_path):
+    """The fleet roles validate once for the play: a bad value in one host's inventory stops the play before any host
+    changes anything, and the error names that host."""
+    inventory = {"all": {"vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                         "children": {"temporal_servers": {"hosts": {"node1": {}, "node2": {"node_certs_ip_addresses": {"lb": "10.0.0.1"}},
+                                                                     "node3": {"node_certs_validity": ["365d"]}}}}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    paths = dict(node_certs_pki_dir=str(tmp_path / "pki"), node_certs_dir=str(tmp_path) + "/{{ inventory_hostname }}")
+    play = dict(hosts="temporal_servers", gather_facts=False, vars=paths,
+                tasks=[{"ansible.builtin.import_role": {"name": "mtls.temporal.node_certs", "rolespec_validate": False}}])
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "node2: argument 'node_certs_ip_addresses' is of type dict and we were unable to convert to list" in proc.stdout, proc.stdout[-3000:]
+    assert "node3: node_certs_validity is of type list, not a string" in proc.stdout, proc.stdout[-3000:]
+    assert proc.stdout.count("TASK [") == 1, proc.stdout[-3000:]  # the check, once; nothing after it
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["inventory.json", "play.yml"]

@@ -57,6 +57,17 @@ def test_only_the_changed_file_is_reported_and_rewritten(run_module, tmp_path):
     assert mode(files[1]["path"]) == 0o640
 
 
+def test_compact_result_leaves_written_out_and_still_names_what_changed(run_module, tmp_path):
+    files = node_files(tmp_path)
+    first = run_module(temporal_tls_files.main, dict(files=files, compact_result=True))
+    # invocation is ansible-core's echo of the arguments, which the controller drops below -vvv.
+    assert not first.failed and sorted(set(first.result) - {"invocation"}) == ["changed", "changed_files"], first.result
+    assert first["changed_files"] == [f["path"] for f in files]
+    renewed = run_module(temporal_tls_files.main, dict(files=node_files(tmp_path, cert=CERT.replace("certificatebody", "renewedbody")),
+                                                       compact_result=True))
+    assert renewed["changed_files"] == [files[0]["path"]] and "written" not in renewed.result
+
+
 def test_a_mode_change_is_a_change_without_a_write(run_module, tmp_path):
     files = node_files(tmp_path)
     run_module(temporal_tls_files.main, dict(files=files))
