@@ -63,8 +63,8 @@ class ActionModule(ActionBase):
 
         # What ansible.builtin.validate_argument_spec validates: the spec's variables as this host sees them.
         errors = self._errors(options, task_vars)
-        # The other hosts, run once for them all: what their hostvars set (inventory, facts, extra vars); play, role
-        # and task vars are the same for every host and were checked above.
+        # The other hosts, run once for them all: what their hostvars set (inventory, facts, extra vars). Play, role
+        # and task vars are set alike for every host, and were checked above.
         here = task_vars.get("inventory_hostname")
         for host in self._task.args.get("hosts") or []:
             if host != here:
