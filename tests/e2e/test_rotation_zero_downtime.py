@@ -122,15 +122,18 @@ def test_rotation_drops_no_connection_until_retire(tmp_path):
                 wait_for_calls(current, len(current.calls()) + 10)
             current_calls, old_calls = current.calls(), old.calls()
             refusals = [line for line in front.log_since(offset).splitlines() if "TLS handshake error" in line]
+            refused_before = [line for line in front.log()[:offset].splitlines() if "TLS handshake error" in line and "certificate" in line]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     assert len(current_calls) > 50 and len(old_calls) > 50, (len(current_calls), len(old_calls))
     failed = [c for c in current_calls if not c["ok"]]
     assert not failed, failed[:3]
-    # A call made once more after its connection closed under it: at most one per loop and reload of the front.
+    # A call made once more after the front's reload reset its connection: at most one per loop and reload, and no
+    # certificate was refused by the front before retire (a client retry must not hide one).
     retried = [c for c in current_calls + old_calls if "retried" in c]
     assert len(retried) <= 2 * 3, retried
+    assert not refused_before, refused_before[:3]
     before = [c for c in old_calls if c["t"] < retire_reload]
     after = [c for c in old_calls if c["t"] > after_reload + 0.5]
     assert before and all(c["ok"] for c in before), [c for c in before if not c["ok"]][:3]
