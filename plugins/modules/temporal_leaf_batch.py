@@ -73,9 +73,9 @@ options:
     default: false
   compact_result:
     description:
-      - List only the certificates that changed in RV(certificates), each with C(changed), C(path), C(reason) and
-        C(reason_detail) but not its other facts, and echo O(certificates) in the result's C(invocation) as its
-        length instead of every entry.
+      - List only the certificates that changed in RV(certificates), each with C(path), C(reason) and
+        C(reason_detail) but not its other facts, leave RV(written) out, and echo O(certificates) in the result's
+        C(invocation) as its length instead of every entry.
       - For fleets, where the full result of thousands of certificates would be carried to the controller and
         printed with C(-v) on every run, also when nothing changed. A failed run still returns everything.
     type: bool
@@ -132,8 +132,8 @@ RETURN = r"""
 certificates:
   description:
     - One result per certificate, in the order given, with the facts M(mtls.temporal.temporal_leaf) returns.
-    - With O(compact_result=true), only the certificates that changed, and of each only C(changed), C(path), C(reason)
-      and C(reason_detail).
+    - With O(compact_result=true), only the certificates that changed, and of each only C(path), C(reason) and
+      C(reason_detail).
   returned: always
   type: list
   elements: dict
@@ -168,7 +168,7 @@ certificates:
       sample: 0c3f9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b
 written:
   description: Every file written (or, in check mode, to be written).
-  returned: always
+  returned: unless O(compact_result=true)
   type: list
   elements: str
   sample: [/srv/pki/clients/payments.key, /srv/pki/clients/payments.pem]
@@ -181,16 +181,17 @@ from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_
 
 
 # What compact_result keeps of each changed certificate.
-COMPACT_FACTS = ("changed", "path", "reason", "reason_detail")
+COMPACT_FACTS = ("path", "reason", "reason_detail")
 
 
 class BatchModule(AnsibleModule):
-    """AnsibleModule whose successful result, with compact_result, keeps only what changed."""
+    """AnsibleModule whose successful result, with compact_result, keeps only what changed and why."""
 
     def exit_json(self, **kwargs):
         if self.params.get("compact_result"):
             kwargs["certificates"] = [{key: entry.get(key) for key in COMPACT_FACTS}
                                       for entry in kwargs.get("certificates", []) if entry.get("changed")]
+            kwargs.pop("written", None)
             # AnsibleModule echoes every parameter unless the result brings its own invocation; secrets in it are
             # still masked, since the masking covers the whole result.
             echoed = dict(self.params, certificates="{0} certificates".format(len(self.params["certificates"])))

@@ -37,7 +37,7 @@ attributes:
 options:
   files:
     description:
-      - The files to write. Their directories must exist.
+      - The files to write. Their directories must exist, unless O(directory_mode) is set.
       - The file attribute options (O(owner), O(group) and so on) apply to every file; O(files[].mode) sets a file's mode.
     type: list
     elements: dict
@@ -70,9 +70,19 @@ options:
     description: Keep each replaced file as a timestamped copy next to it.
     type: bool
     default: false
+  directory_mode:
+    description:
+      - Create each file's directory when it is missing, and keep this mode and O(owner) and O(group) on it, as
+        M(ansible.builtin.file) with O(ansible.builtin.file#module:state=directory) would; a directory created or
+        changed is listed in RV(changed_files).
+      - A directory is made readable by its owner only and then given this mode, so it is never wider than asked.
+      - Without it, the directories must exist and are left as they are.
+    type: str
+    version_added: 0.1.0
   compact_result:
     description:
       - Leave RV(written) out of the result, which then holds RV(changed_files) alone (and RV(backup_files)).
+        Below C(-vvv) it also leaves out the echo of the module's arguments (C(invocation)).
       - For fleets, where every host's registered result stays on the controller until the play ends.
     type: bool
     default: false
@@ -107,7 +117,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_files:
-  description: The files whose content was (or in check mode would be) written, or whose mode, owner or group changed.
+  description:
+    - The files whose content was (or in check mode would be) written, or whose mode, owner or group changed.
+    - With O(directory_mode), also the directories created or changed, before the files.
   returned: always
   type: list
   elements: str
@@ -168,6 +180,28 @@ def _plan(files):
     return staged, diffs
 
 
+def _directories(module, files, diffs):
+    """Create the files' missing directories and set their mode, owner and group; the ones that changed."""
+    mode = module.params["directory_mode"]
+    changed = []
+    for directory in sorted({os.path.dirname(os.path.abspath(entry["path"])) for entry in files}):
+        missing = not os.path.isdir(directory)
+        if missing:
+            diffs.insert(0, dict(before_header=directory, after_header=directory, before="", after="directory, mode {0}\n".format(mode)))
+            if module.check_mode:
+                changed.append(directory)
+                continue
+            try:
+                os.makedirs(directory, mode=0o700)
+            except OSError as exc:
+                raise PKIError("directory_mode", "cannot create {0}: {1}".format(directory, exc))
+        file_args = module.load_file_common_arguments(module.params, path=directory)
+        file_args["mode"] = mode
+        if module.set_fs_attributes_if_different(file_args, missing):
+            changed.append(directory)
+    return changed
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -179,6 +213,7 @@ def main():
                 secret=dict(type="bool", default=False),
             ), mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")]),
             backup=dict(type="bool", default=False),
+            directory_mode=dict(type="str"),
             compact_result=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -186,16 +221,18 @@ def main():
     )
     files = module.params["files"]
     backups = {}
+    changed_files = []
     try:
         with exclusive([entry["path"] for entry in files], module.check_mode) as completed:
             staged, diffs = _plan(files)
+            if module.params["directory_mode"]:
+                changed_files = _directories(module, files, diffs)
             if staged and not module.check_mode:
                 backups = write_files(staged, module.params["backup"])
     except PKIError as exc:
         module.fail_json(msg=str(exc))
 
     written = [item.path for item in staged]
-    changed_files = []
     for entry in files:
         path = entry["path"]
         changed = path in written or os.path.abspath(path) in completed
@@ -208,6 +245,8 @@ def main():
     result = dict(changed=bool(changed_files), changed_files=changed_files)
     if not module.params["compact_result"]:
         result["written"] = written
+    elif module._verbosity < 3:
+        result["invocation"] = {"module_args": {"compact_result": True}}
     if backups:
         # write_files keys backups by each StagedFile's option; report them by the replaced path.
         paths = {item.option: item.path for item in staged}

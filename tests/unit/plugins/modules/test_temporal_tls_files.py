@@ -60,12 +60,38 @@ def test_only_the_changed_file_is_reported_and_rewritten(run_module, tmp_path):
 def test_compact_result_leaves_written_out_and_still_names_what_changed(run_module, tmp_path):
     files = node_files(tmp_path)
     first = run_module(temporal_tls_files.main, dict(files=files, compact_result=True))
-    # invocation is ansible-core's echo of the arguments, which the controller drops below -vvv.
-    assert not first.failed and sorted(set(first.result) - {"invocation"}) == ["changed", "changed_files"], first.result
+    assert not first.failed and sorted(first.result) == ["changed", "changed_files", "invocation"], first.result
+    # Not the echo of every file entry, which the controller would receive from each host.
+    assert first["invocation"] == {"module_args": {"compact_result": True}}
     assert first["changed_files"] == [f["path"] for f in files]
     renewed = run_module(temporal_tls_files.main, dict(files=node_files(tmp_path, cert=CERT.replace("certificatebody", "renewedbody")),
                                                        compact_result=True))
     assert renewed["changed_files"] == [files[0]["path"]] and "written" not in renewed.result
+
+
+def test_directory_mode_creates_the_directory_and_keeps_its_mode(run_module, tmp_path):
+    node = tmp_path / "node" / "tls"
+    files = node_files(node)
+    args = dict(files=files, directory_mode="0750", compact_result=True)
+    predicted = run_module(temporal_tls_files.main, args, check_mode=True)
+    assert predicted.changed and predicted["changed_files"] == [str(node)] + [f["path"] for f in files]
+    assert not (tmp_path / "node").exists()
+
+    first = run_module(temporal_tls_files.main, args)
+    assert not first.failed, first.msg
+    assert first["changed_files"] == [str(node)] + [f["path"] for f in files] and mode(node) == 0o750
+    assert [mode(f["path"]) for f in files] == [0o644, 0o640, 0o644]
+    before = snapshot(*[f["path"] for f in files])
+    assert not run_module(temporal_tls_files.main, args).changed and snapshot(*[f["path"] for f in files]) == before
+
+    os.chmod(node, 0o755)
+    drifted = run_module(temporal_tls_files.main, args)
+    assert drifted["changed_files"] == [str(node)] and mode(node) == 0o750
+
+
+def test_without_directory_mode_a_missing_directory_is_an_error(run_module, tmp_path):
+    result = run_module(temporal_tls_files.main, dict(files=node_files(tmp_path / "missing")))
+    assert result.failed and not (tmp_path / "missing").exists(), result.result
 
 
 def test_a_mode_change_is_a_change_without_a_write(run_module, tmp_path):
@@ -127,8 +153,8 @@ def test_batch_compact_result_returns_only_what_changed(run_module, tmp_path, ca
                 ca_private_key_passphrase="hunter2-passphrase", compact_result=True)
     first = run_module(temporal_leaf_batch.main, args)
     assert not first.failed, first.msg
-    assert [c["path"] for c in first["certificates"]] == [c["path"] for c in certificates] and all(c["changed"] for c in first["certificates"])
-    assert all(set(c) == {"changed", "path", "reason", "reason_detail"} and c["reason"] == "created" for c in first["certificates"])
+    assert [c["path"] for c in first["certificates"]] == [c["path"] for c in certificates] and "written" not in first.result
+    assert all(set(c) == {"path", "reason", "reason_detail"} and c["reason"] == "created" for c in first["certificates"])
     assert first["invocation"]["module_args"]["certificates"] == "3 certificates"
     assert "hunter2-passphrase" not in json.dumps(first.result)
 
@@ -136,10 +162,10 @@ def test_batch_compact_result_returns_only_what_changed(run_module, tmp_path, ca
     second = run_module(temporal_leaf_batch.main, args)
     assert second.changed and [c["path"] for c in second["certificates"]] == [certificates[1]["path"]]
     third = run_module(temporal_leaf_batch.main, args)
-    assert not third.changed and third["certificates"] == [] and third["written"] == []
+    assert not third.changed and third["certificates"] == []
 
     full = run_module(temporal_leaf_batch.main, dict(args, compact_result=False))
-    assert len(full["certificates"]) == 3 and full["invocation"]["module_args"]["certificates"][0]["path"] == certificates[0]["path"]
+    assert full["written"] == [] and len(full["certificates"]) == 3 and full["invocation"]["module_args"]["certificates"][0]["path"] == certificates[0]["path"]
     assert full["certificates"][0]["fingerprint_sha256"] and full["certificates"][0]["subject"]
 
 
