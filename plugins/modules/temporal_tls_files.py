@@ -180,14 +180,15 @@ def _plan(files):
     return staged, diffs
 
 
-def _directories(module, files, diffs):
-    """Create the files' missing directories and set their mode, owner and group; the ones that changed."""
+def _directories(module, files):
+    """Create the files' missing directories and set their mode, owner and group; the ones that changed, and the
+    diff of each one created."""
     mode = module.params["directory_mode"]
-    changed = []
+    changed, diffs = [], []
     for directory in sorted({os.path.dirname(os.path.abspath(entry["path"])) for entry in files}):
         missing = not os.path.isdir(directory)
         if missing:
-            diffs.insert(0, dict(before_header=directory, after_header=directory, before="", after="directory, mode {0}\n".format(mode)))
+            diffs.append(dict(before_header=directory, after_header=directory, before="", after="directory, mode {0}\n".format(mode)))
             if module.check_mode:
                 changed.append(directory)
                 continue
@@ -199,7 +200,7 @@ def _directories(module, files, diffs):
         file_args["mode"] = mode
         if module.set_fs_attributes_if_different(file_args, missing):
             changed.append(directory)
-    return changed
+    return changed, diffs
 
 
 def main():
@@ -226,7 +227,8 @@ def main():
         with exclusive([entry["path"] for entry in files], module.check_mode) as completed:
             staged, diffs = _plan(files)
             if module.params["directory_mode"]:
-                changed_files = _directories(module, files, diffs)
+                changed_files, directory_diffs = _directories(module, files)
+                diffs = directory_diffs + diffs
             if staged and not module.check_mode:
                 backups = write_files(staged, module.params["backup"])
     except PKIError as exc:

@@ -73,8 +73,10 @@ def test_directory_mode_creates_the_directory_and_keeps_its_mode(run_module, tmp
     node = tmp_path / "node" / "tls"
     files = node_files(node)
     args = dict(files=files, directory_mode="0750", compact_result=True)
-    predicted = run_module(temporal_tls_files.main, args, check_mode=True)
+    predicted = run_module(temporal_tls_files.main, args, check_mode=True, diff=True)
     assert predicted.changed and predicted["changed_files"] == [str(node)] + [f["path"] for f in files]
+    assert [d["after_header"] for d in predicted["diff"]] == [str(node)] + [f["path"] for f in files]
+    assert predicted["diff"][0]["after"] == "directory, mode 0750\n"
     assert not (tmp_path / "node").exists()
 
     first = run_module(temporal_tls_files.main, args)
