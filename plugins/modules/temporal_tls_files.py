@@ -75,7 +75,8 @@ options:
       - Create each file's directory when it is missing, and keep this mode and O(owner) and O(group) on it, as
         M(ansible.builtin.file) with O(ansible.builtin.file#module:state=directory) would; a directory created or
         changed is listed in RV(changed_files).
-      - A directory is made readable by its owner only and then given this mode, so it is never wider than asked.
+      - Missing parent directories are created too and given the same mode, owner and group. Each directory is made
+        readable by its owner only and then given this mode, so it is never wider than asked.
       - Without it, the directories must exist and are left as they are.
     type: str
     version_added: 0.1.0
@@ -181,25 +182,31 @@ def _plan(files):
 
 
 def _directories(module, files):
-    """Create the files' missing directories and set their mode, owner and group; the ones that changed, and the
-    diff of each one created."""
-    mode = module.params["directory_mode"]
+    """Create the files' missing directories, with their missing parents, and set the mode, owner and group of each
+    directory and of each parent created; the directories that changed, and the diff of each one created."""
     changed, diffs = [], []
     for directory in sorted({os.path.dirname(os.path.abspath(entry["path"])) for entry in files}):
-        missing = not os.path.isdir(directory)
+        missing = []
+        path = directory
+        while not os.path.isdir(path):
+            missing.insert(0, path)
+            path = os.path.dirname(path)
         if missing:
-            diffs.append(dict(before_header=directory, after_header=directory, before="", after="directory, mode {0}\n".format(mode)))
+            diffs.append(dict(before_header=directory, after_header=directory, before="",
+                              after="directory, mode {0}\n".format(module.params["directory_mode"])))
             if module.check_mode:
                 changed.append(directory)
                 continue
+        for path in missing:
             try:
-                os.makedirs(directory, mode=0o700)
+                os.mkdir(path, 0o700)
             except OSError as exc:
-                raise PKIError("directory_mode", "cannot create {0}: {1}".format(directory, exc))
-        file_args = module.load_file_common_arguments(module.params, path=directory)
-        file_args["mode"] = mode
-        if module.set_fs_attributes_if_different(file_args, missing):
-            changed.append(directory)
+                raise PKIError("directory_mode", "cannot create {0}: {1}".format(path, exc))
+        for path in missing[:-1] + [directory]:
+            file_args = module.load_file_common_arguments(module.params, path=path)
+            file_args["mode"] = module.params["directory_mode"]
+            if module.set_fs_attributes_if_different(file_args, bool(missing)) and path == directory:
+                changed.append(directory)
     return changed, diffs
 
 

@@ -82,6 +82,7 @@ def test_directory_mode_creates_the_directory_and_keeps_its_mode(run_module, tmp
     first = run_module(temporal_tls_files.main, args)
     assert not first.failed, first.msg
     assert first["changed_files"] == [str(node)] + [f["path"] for f in files] and mode(node) == 0o750
+    assert mode(tmp_path / "node") == 0o750, "a parent it created has another mode than ansible.builtin.file would give it"
     assert [mode(f["path"]) for f in files] == [0o644, 0o640, 0o644]
     before = snapshot(*[f["path"] for f in files])
     assert not run_module(temporal_tls_files.main, args).changed and snapshot(*[f["path"] for f in files]) == before
