@@ -260,9 +260,9 @@ class IssueBackend:
         """(reason, detail) for a reissue, or (None, None) when the certificate stands."""
         p = self.params
         if cert is None and cert_file_exists:
-            return "forced", "unreadable certificate at {0} replaced (force)".format(p["path"])
+            return "forced", "the certificate there was unreadable; replaced (force)"
         if cert is None:
-            return "created", "no certificate at {0}".format(p["path"])
+            return "created", "no certificate there yet"
         if p["force"]:
             return "forced", "force is set"
         if self.csr is not None:

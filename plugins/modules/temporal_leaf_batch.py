@@ -149,7 +149,7 @@ certificates:
     reason_detail:
       description: What triggered it, in words.
       type: str
-      sample: no certificate at /srv/pki/clients/payments.pem
+      sample: no certificate there yet
     path:
       description: The certificate path.
       type: str
