@@ -16,6 +16,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._files import exclus
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
 from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
+from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes
 from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS
 
 # Keep in sync with plugins/doc_fragments/_subject.py.
@@ -87,18 +88,6 @@ def _diff_view(facts):
     return {name: facts[name] for name in DIFF_FACTS}
 
 
-def _apply_file_attributes(module, paths, changed, private_key_mode):
-    """mode/owner/group on the files that exist; keys and PKCS#12 files get private_key_mode."""
-    for path, secret in paths:
-        if not path or not os.path.exists(path):
-            continue
-        file_args = module.load_file_common_arguments(module.params, path=path)
-        if secret:
-            file_args["mode"] = private_key_mode
-        changed = module.set_fs_attributes_if_different(file_args, changed)
-    return changed
-
-
 def _completed_warning(completed):
     return "finished writing {0}, which an interrupted earlier run had left half-replaced".format(", ".join(completed))
 
@@ -136,8 +125,9 @@ def run_issue_module(module, backend_class):
         outcome.warnings.append(_completed_warning(completed))
     result = dict(reason=outcome.reason, reason_detail="; ".join(outcome.details) or None)
     if params["state"] == "present":
-        paths = [(params.get(option), secret) for option, secret in backend.path_options.items()]
-        changed = _apply_file_attributes(module, paths, changed, params["private_key_mode"])
+        modes = [(params.get(option), params["private_key_mode"] if secret else None)
+                 for option, secret in backend.path_options.items()]
+        changed = apply_file_attributes(module, modes, changed)
         if outcome.certificate is not None:
             result.update(certificate_facts(outcome.certificate))
     else:
@@ -234,8 +224,9 @@ def _plan_and_write_batch(module, backend_class, backends):
         written.extend(f.path for f in outcome.files)
         entry_changed = outcome.changed
         if leaf_params["state"] == "present":
-            paths = [(leaf_params.get(option), secret) for option, secret in backend_class.path_options.items()]
-            entry_changed = _apply_file_attributes(module, paths, entry_changed, leaf_params["private_key_mode"])
+            modes = [(leaf_params.get(option), leaf_params["private_key_mode"] if secret else None)
+                     for option, secret in backend_class.path_options.items()]
+            entry_changed = apply_file_attributes(module, modes, entry_changed)
         changed |= entry_changed
         facts = certificate_facts(outcome.certificate) if outcome.certificate is not None else {}
         result = dict(changed=entry_changed, reason=outcome.reason, reason_detail="; ".join(outcome.details) or None,

@@ -418,6 +418,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes, short_invocation
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_config import TLSConfigBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
@@ -501,28 +502,25 @@ def main():
     if backups:
         result["backup_files"] = backups
     changed = outcome.changed or bool(completed)
-    for option in ("config_path", "env_path"):
-        changed = _file_attributes(module, module.params.get(option), changed)
-    for option in ("toml_path", "env_path"):
-        changed = _file_attributes(module, (module.params.get("client") or {}).get(option), changed)
+    client = module.params.get("client") or {}
+    paths = [module.params.get("config_path"), module.params.get("env_path"), client.get("toml_path"), client.get("env_path")]
+    changed = apply_file_attributes(module, [(path, _key_mode(path)) for path in paths], changed)
     if module._diff:
         result["diff"] = outcome.diffs
     for warning in outcome.warnings:
         module.warn(warning)
-    if not module.params["return_rendered"] and module._verbosity < 3:
-        result["invocation"] = {"module_args": {"return_rendered": False}}
+    if not module.params["return_rendered"]:
+        short_invocation(module, result, return_rendered=False)
     module.exit_json(changed=changed, **result)
 
 
-def _file_attributes(module, path, changed):
+def _key_mode(path):
+    """0600 for an output that holds a client key inline; None (the mode option) for the rest."""
     if not path or not os.path.exists(path):
-        return changed
-    file_args = module.load_file_common_arguments(module.params, path=path)
+        return None
     with open(path, "rb") as handle:
         holds_key = any(marker in handle.read() for marker in (b"keyData", b"KEY_DATA", b"client_key_data"))
-    if holds_key:
-        file_args["mode"] = "0600"
-    return module.set_fs_attributes_if_different(file_args, changed)
+    return "0600" if holds_key else None
 
 
 if __name__ == "__main__":

@@ -144,6 +144,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, exclusive, read_optional, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes, short_invocation
 
 HIDDEN = "<hidden>\n"
 
@@ -245,17 +246,14 @@ def main():
     for entry in files:
         path = entry["path"]
         changed = path in written or os.path.abspath(path) in completed
-        if os.path.exists(path):
-            file_args = module.load_file_common_arguments(module.params, path=path)
-            file_args["mode"] = entry["mode"] or ("0600" if entry["secret"] else module.params["mode"] or "0644")
-            changed = module.set_fs_attributes_if_different(file_args, changed)
-        if changed:
+        mode = entry["mode"] or ("0600" if entry["secret"] else module.params["mode"] or "0644")
+        if apply_file_attributes(module, [(path, mode)], changed):
             changed_files.append(path)
     result = dict(changed=bool(changed_files), changed_files=changed_files)
     if not module.params["compact_result"]:
         result["written"] = written
-    elif module._verbosity < 3:
-        result["invocation"] = {"module_args": {"compact_result": True}}
+    else:
+        short_invocation(module, result, compact_result=True)
     if backups:
         # write_files keys backups by each StagedFile's option; report them by the replaced path.
         paths = {item.option: item.path for item in staged}
