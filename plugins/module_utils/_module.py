@@ -88,6 +88,11 @@ def _diff_view(facts):
     return {name: facts[name] for name in DIFF_FACTS}
 
 
+def _file_modes(params, path_options):
+    """(path, mode) of each output option: keys and PKCS#12 files get private_key_mode, the rest the mode option."""
+    return [(params.get(option), params["private_key_mode"] if secret else None) for option, secret in path_options.items()]
+
+
 def _completed_warning(completed):
     return "finished writing {0}, which an interrupted earlier run had left half-replaced".format(", ".join(completed))
 
@@ -125,9 +130,7 @@ def run_issue_module(module, backend_class):
         outcome.warnings.append(_completed_warning(completed))
     result = dict(reason=outcome.reason, reason_detail="; ".join(outcome.details) or None)
     if params["state"] == "present":
-        modes = [(params.get(option), params["private_key_mode"] if secret else None)
-                 for option, secret in backend.path_options.items()]
-        changed = apply_file_attributes(module, modes, changed)
+        changed = apply_file_attributes(module, _file_modes(params, backend.path_options), changed)
         if outcome.certificate is not None:
             result.update(certificate_facts(outcome.certificate))
     else:
@@ -224,9 +227,7 @@ def _plan_and_write_batch(module, backend_class, backends):
         written.extend(f.path for f in outcome.files)
         entry_changed = outcome.changed
         if leaf_params["state"] == "present":
-            modes = [(leaf_params.get(option), leaf_params["private_key_mode"] if secret else None)
-                     for option, secret in backend_class.path_options.items()]
-            entry_changed = apply_file_attributes(module, modes, entry_changed)
+            entry_changed = apply_file_attributes(module, _file_modes(leaf_params, backend_class.path_options), entry_changed)
         changed |= entry_changed
         facts = certificate_facts(outcome.certificate) if outcome.certificate is not None else {}
         result = dict(changed=entry_changed, reason=outcome.reason, reason_detail="; ".join(outcome.details) or None,

@@ -12,7 +12,7 @@ import os
 def apply_file_attributes(module, modes, changed):
     """Owner, group and mode from the module's file options on each (path, mode) that exists.
 
-    A mode of None means the module's own C(mode) option; a key file passes its key mode instead."""
+    A mode of None means the module's own mode option; a key file passes its key mode instead."""
     for path, mode in modes:
         if not path or not os.path.exists(path):
             continue
