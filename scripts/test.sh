@@ -21,5 +21,8 @@ if command -v npm >/dev/null 2>&1; then
         fi
     fi
 fi
+# The real Temporal server of the cluster tests, built once per pinned version into the user's cache; its progress
+# shows here rather than inside a test.
+scripts/temporal-server.sh >/dev/null
 export PATH="$repo/.venv/bin:$PATH"
 exec python -m pytest -n 2 --dist loadfile "$@"

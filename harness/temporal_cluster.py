@@ -1,0 +1,325 @@
+"""A real three-node Temporal cluster on loopback whose TLS comes only from the collection.
+
+The server is `go.temporal.io/server` built at the version pinned in tests/temporal_server (scripts/temporal-server.sh).
+Each node has its own loopback address and runs its own services, so every internode call crosses processes:
+node1 the frontend, node2 history, node3 matching and the system worker. They share one SQLite file (WAL mode) and
+find each other through its membership table; ringpop runs over internode TLS.
+
+What the test writes is only what the collection does not model: each node's base config (persistence, services,
+cluster metadata) and dynamic config. The inventory hands the rest to the collection's own playbooks (`pki`,
+`node_certs`, `server_tls`, `client_certs`), whose output the nodes run unchanged.
+
+Every process is started on the cluster's own addresses and stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import temporal_harness as harness  # noqa: E402
+
+FRONTEND_NAME = "frontend.temporal.test"
+INTERNODE_NAME = "internode.temporal.test"
+NAMESPACE = "e2e"
+# One port set for every node: each node has an address of its own.
+PORTS = {
+    "frontend": {"grpcPort": 7233, "membershipPort": 6933, "httpPort": 7243},
+    "history": {"grpcPort": 7234, "membershipPort": 6934},
+    "matching": {"grpcPort": 7235, "membershipPort": 6935},
+    "worker": {"grpcPort": 7239, "membershipPort": 6939},
+}
+SERVICES = {"node1": ["frontend"], "node2": ["history"], "node3": ["matching", "worker"]}
+# The identities client_certs issues: the CLI and the SDK workers (cli also as a .pfx for Java), and the system worker.
+IDENTITIES = [
+    {"name": "cli", "namespace": NAMESPACE, "pkcs12": True},
+    {"name": "system-worker", "profile": "worker", "common_name": "system-worker.temporal.test", "namespace": NAMESPACE},
+]
+
+
+def server_binaries():
+    """The directory holding temporal-server and tdbg, built once per pinned version (scripts/temporal-server.sh)."""
+    proc = subprocess.run([str(REPO / "scripts" / "temporal-server.sh")], stdout=subprocess.PIPE, text=True, timeout=3600, check=True)
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def _free(address, port):
+    with socket.socket() as sock:
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_addresses(count=3):
+    """Addresses 127.A.B.11.. whose ports are all free, A.B picked at random so parallel clusters do not meet."""
+    for _attempt in range(50):
+        prefix = "127.{0}.{1}.".format(random.randint(100, 250), random.randint(1, 250))
+        addresses = [prefix + str(11 + index) for index in range(count)]
+        if all(_free(address, port) for address in addresses for ports in PORTS.values() for port in ports.values()):
+            return addresses
+    raise RuntimeError("no free loopback address range for a cluster")
+
+
+class Fleet:
+    """The nodes' and controller's directories, the inventory and the base configs of one cluster."""
+
+    def __init__(self, root, extra_vars=None):
+        self.root = Path(root)
+        self.addresses = dict(zip(SERVICES, pick_addresses()))
+        self.pki = self.root / "controller" / "pki"
+        self.clients = self.pki / "clients"
+        self.inventory = self.root / "inventory.yml"
+        self.database = self.root / "data" / "temporal.db"
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        self.extra_vars = dict(extra_vars or {})
+        for node in SERVICES:
+            self.node_dir(node).mkdir(parents=True, exist_ok=True)
+            self.config_path(node).write_text(yaml.safe_dump(self.base_config(node), sort_keys=False))
+            self.dynamic_config_path(node).write_text(yaml.safe_dump(self.dynamic_config(), sort_keys=False))
+        self.write_inventory()
+
+    def node_dir(self, node):
+        return self.root / node
+
+    def config_path(self, node):
+        return self.node_dir(node) / "config.yaml"
+
+    def dynamic_config_path(self, node):
+        return self.node_dir(node) / "dynamicconfig.yaml"
+
+    def tls_dir(self, node):
+        return self.node_dir(node) / "tls"
+
+    @property
+    def frontend_address(self):
+        return "{0}:{1}".format(self.addresses["node1"], PORTS["frontend"]["grpcPort"])
+
+    @property
+    def toml(self):
+        return self.clients / "temporal.toml"
+
+    def identity(self, name):
+        base = self.clients / name
+        return dict(cert=str(base / "client-chain.pem"), key=str(base / "client.key"), pfx=str(base / "client.pfx"),
+                    ca=str(self.pki / "bundles" / "server-roots.pem"), env=str(base / "temporal.env"))
+
+    def base_config(self, node):
+        """Everything of a node's config but global.tls: persistence, membership, services, cluster metadata."""
+        address = self.addresses[node]
+        sqlite = {"sql": {
+            "pluginName": "sqlite",
+            "databaseName": str(self.database),
+            # The validator wants an address and protocol; SQLite uses neither.
+            "connectAddr": "localhost",
+            "connectProtocol": "tcp",
+            # Three processes share the file: WAL, and a long busy timeout rather than "database is locked".
+            "connectAttributes": {"cache": "private", "setup": "true", "journal_mode": "wal", "synchronous": "2", "busy_timeout": "20000"},
+            "maxConns": 1,
+            "maxIdleConns": 1,
+        }}
+        return {
+            "log": {"stdout": True, "level": "info"},
+            "persistence": {"defaultStore": "sqlite-default", "visibilityStore": "sqlite-visibility", "numHistoryShards": 4,
+                            "datastores": {"sqlite-default": sqlite, "sqlite-visibility": sqlite}},
+            "global": {"membership": {"maxJoinDuration": "30s", "broadcastAddress": address}},
+            "services": {service: {"rpc": dict(ports, bindOnIP=address)} for service, ports in PORTS.items()},
+            "clusterMetadata": {
+                "enableGlobalNamespace": False,
+                "failoverVersionIncrement": 10,
+                "masterClusterName": "active",
+                "currentClusterName": "active",
+                "clusterInformation": {"active": {"enabled": True, "initialFailoverVersion": 1, "rpcAddress": self.frontend_address,
+                                                  "httpAddress": "{0}:{1}".format(self.addresses["node1"], PORTS["frontend"]["httpPort"])}},
+            },
+            "dynamicConfigClient": {"filepath": str(self.dynamic_config_path(node)), "pollInterval": "5s"},
+        }
+
+    def dynamic_config(self):
+        return {
+            "system.enableRingpopTLS": [{"value": True}],
+            # No internet here: the server must not try to phone home.
+            "frontend.enableServerVersionCheck": [{"value": False}],
+        }
+
+    def write_inventory(self):
+        root = str(self.root)
+        inventory = {"all": {
+            "vars": dict({
+                "ansible_connection": "local",
+                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                "mtls_temporal_become": False,
+                "pki_dir": str(self.pki),
+                "node_certs_dir": root + "/{{ inventory_hostname }}/tls",
+                "node_certs_internode_server_name": INTERNODE_NAME,
+                "node_certs_frontend_server_names": [FRONTEND_NAME],
+                "server_tls_config_path": root + "/{{ inventory_hostname }}/config.yaml",
+                "server_tls_frontend_server_name": FRONTEND_NAME,
+                "server_tls_refresh_interval": "2s",
+                "client_certs_address": self.frontend_address,
+                "client_certs_server_name": FRONTEND_NAME,
+                "client_certs_identities": IDENTITIES,
+            }, **self.extra_vars),
+            "hosts": {"localhost": {}},
+            "children": {"temporal_servers": {"hosts": {
+                node: {"node_certs_ip_addresses": [address]} for node, address in self.addresses.items()}}},
+        }}
+        self.inventory.write_text(yaml.safe_dump(inventory, sort_keys=False))
+
+    def playbook(self, name="mtls.temporal.site", *args, timeout=600):
+        """Run one of the collection's playbooks against this fleet; returns (CompletedProcess, {host: recap})."""
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(harness.BIN) + os.pathsep + os.environ["PATH"])
+        proc = subprocess.run([str(harness.BIN / "ansible-playbook"), "-i", str(self.inventory), name, *args],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        return proc, recap(proc.stdout)
+
+
+def recap(output):
+    """{host: {"ok": n, "changed": n, ...}} from an ansible-playbook PLAY RECAP."""
+    hosts = {}
+    lines = output.splitlines()
+    start = next((index for index, line in enumerate(lines) if line.startswith("PLAY RECAP")), len(lines))
+    for line in lines[start + 1:]:
+        if ":" not in line:
+            continue
+        host, _, counts = line.partition(":")
+        hosts[host.strip()] = {key: int(value) for key, value in (item.split("=") for item in counts.split())}
+    return hosts
+
+
+class Node(harness.Managed):
+    """One temporal-server process running a node's services from the node's rendered config."""
+
+    def __init__(self, binaries, fleet, name):
+        self.name = name
+        self.fleet = fleet
+        args = [str(binaries / "temporal-server"), "--config-file", str(fleet.config_path(name)), "--allow-no-auth", "start"]
+        for service in SERVICES[name]:
+            args += ["--service", service]
+        log = fleet.node_dir(name) / "server-{0}.log".format(int(time.time() * 1000))
+        super().__init__(args, log, env=harness._clean_env())
+
+    def stop(self):
+        # A graceful stop leaves the membership ring at once; SIGKILL only if it hangs.
+        if self.proc.poll() is None:
+            os.kill(self.pid, 15)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, 9)
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
+class Cluster:
+    """The three nodes of a fleet, started in order and stopped by PID."""
+
+    def __init__(self, binaries, fleet):
+        self.binaries = binaries
+        self.fleet = fleet
+        self.nodes = {}
+
+    def start(self, timeout=120):
+        try:
+            self.start_node("node1")
+            self.wait_healthy(timeout)
+            for name in ("node2", "node3"):
+                self.start_node(name)
+            self.create_namespace(timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def start_node(self, name):
+        self.nodes[name] = Node(self.binaries, self.fleet, name)
+        return self.nodes[name]
+
+    def restart_node(self, name, timeout=120):
+        """Stop one node and start it again (the frontend then waits for health)."""
+        self.nodes[name].stop()
+        self.start_node(name)
+        if name == "node1":
+            self.wait_healthy(timeout)
+
+    def cli(self, *args, identity="cli", timeout=60, env=None):
+        """The Temporal CLI through the generated temporal.toml profile of an identity."""
+        environment = harness._clean_env(dict(env or {}, TEMPORAL_CONFIG_FILE=str(self.fleet.toml)))
+        return subprocess.run([harness.tool("temporal"), *args, "--profile", identity], capture_output=True, text=True,
+                              timeout=timeout, env=environment, check=False)
+
+    def _until(self, what, attempt, timeout):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, node in self.nodes.items():
+                if not node.alive():
+                    raise RuntimeError("{0} (pid {1}) exited with {2}:\n{3}".format(name, node.pid, node.proc.returncode, node.log()[-3000:]))
+            last = attempt()
+            if last.returncode == 0:
+                return last
+            time.sleep(0.5)
+        raise RuntimeError("{0} did not succeed within {1}s: {2}".format(what, timeout, (last.stderr + last.stdout)[-2000:] if last else ""))
+
+    def wait_healthy(self, timeout=120):
+        return self._until("the frontend's health check", lambda: self.cli("operator", "cluster", "health"), timeout)
+
+    def create_namespace(self, timeout=120):
+        """Registers the namespace (the real server creates none), then waits until the frontend serves it."""
+        def register():
+            proc = self.cli("operator", "namespace", "create", "--namespace", NAMESPACE, "--retention", "24h")
+            if proc.returncode != 0 and "already" in (proc.stderr + proc.stdout).lower():
+                proc.returncode = 0
+            return proc
+        self._until("registering namespace " + NAMESPACE, register, timeout)
+        self._until("describing namespace " + NAMESPACE, lambda: self.cli("operator", "namespace", "describe", "--namespace", NAMESPACE), timeout)
+
+    def members(self):
+        """The ringpop membership tdbg reads (through the frontend, with the cli identity)."""
+        ident = self.fleet.identity("cli")
+        proc = subprocess.run([str(self.binaries / "tdbg"), "--address", self.fleet.frontend_address, "--tls-ca-path", ident["ca"],
+                               "--tls-cert-path", ident["cert"], "--tls-key-path", ident["key"], "--tls-server-name", FRONTEND_NAME,
+                               "membership", "list-gossip"], capture_output=True, text=True, timeout=60, env=harness._clean_env(), check=False)
+        if proc.returncode != 0:
+            raise RuntimeError("tdbg membership list-gossip failed: " + proc.stderr[-2000:])
+        return proc.stdout
+
+    def stop(self):
+        for node in reversed(list(self.nodes.values())):
+            node.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def python_worker(fleet, task_queue, identity="cli", timeout=90):
+    """The Python SDK: worker + workflow + activity through the identity's generated temporal.toml profile."""
+    proc = subprocess.run([sys.executable, str(HERE / "clients" / "py-worker.py"), "--config-file", str(fleet.toml), "--profile", identity,
+                           "--task-queue", task_queue, "--timeout", str(timeout)],
+                          capture_output=True, text=True, timeout=timeout + 30, env=harness._clean_env(), check=False)
+    return json_line(proc)
+
+
+def json_line(proc):
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"ok": False, "error": "no result line; exit {0}: {1}".format(proc.returncode, (proc.stderr + proc.stdout)[-2000:])}
+    return json.loads(lines[-1])

@@ -1,0 +1,122 @@
+"""A real Temporal cluster is the judge: three server processes built from go.temporal.io/server, each on its own
+loopback address, configured by the collection's own playbooks (pki, node_certs, server_tls, client_certs), with
+internode mTLS between them and ringpop over TLS. Real clients do real work through the collection's outputs, and
+what must be refused is seen refused by the server itself."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import socket
+import subprocess
+import time
+
+import pytest
+from cryptography import x509
+
+from conftest import harness
+
+import temporal_cluster
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def binaries():
+    return temporal_cluster.server_binaries()
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    fleet = temporal_cluster.Fleet(tmp_path_factory.mktemp("cluster"))
+    proc, hosts = fleet.playbook()
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    return fleet
+
+
+@pytest.fixture(scope="module")
+def cluster(binaries, fleet):
+    with temporal_cluster.Cluster(binaries, fleet) as running:
+        yield running
+
+
+def test_the_nodes_form_one_cluster_over_internode_mtls(cluster, fleet):
+    """Each role is a member at its own node's address: the frontend reached history and matching through
+    membership that runs over TLS, with the internode certificates node_certs shipped."""
+    members = cluster.members()
+    for node, services in temporal_cluster.SERVICES.items():
+        for service in services:
+            port = temporal_cluster.PORTS[service]["grpcPort"]
+            assert "{0}:{1}".format(fleet.addresses[node], port) in members, (node, service, members)
+    for node in cluster.nodes.values():
+        log = node.log()
+        assert "bad certificate" not in log and "tls: " not in log.replace("tls: handshake", ""), log[-3000:]
+
+
+def test_python_sdk_worker_completes_a_workflow_through_the_generated_profile(cluster, fleet):
+    result = temporal_cluster.python_worker(fleet, "python-e2e")
+    assert result["ok"], result
+    assert result["result"] == "hello python-e2e from python"
+
+
+def test_cli_runs_through_the_profile_and_the_env_file(cluster, fleet):
+    through_profile = cluster.cli("operator", "namespace", "describe", "--namespace", temporal_cluster.NAMESPACE, "-o", "json")
+    assert through_profile.returncode == 0, through_profile.stderr
+    assert json.loads(through_profile.stdout)["namespaceInfo"]["name"] == temporal_cluster.NAMESPACE
+    variables = dict(line.split("=", 1) for line in open(fleet.identity("cli")["env"]).read().splitlines() if line and not line.startswith("#"))
+    proc = subprocess.run([harness.tool("temporal"), "workflow", "list", "--disable-config-file", "-o", "json"],
+                          capture_output=True, text=True, timeout=60, env=harness._clean_env(variables), check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _tls_handshake(address, context):
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME) as tls:
+            # TLS 1.3 sends the server's verdict on the client certificate after the handshake: read to see it.
+            tls.settimeout(5)
+            tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            return tls.recv(64)
+
+
+def test_the_frontend_refuses_a_client_without_a_certificate(cluster, fleet):
+    context = ssl.create_default_context(cafile=fleet.identity("cli")["ca"])
+    context.set_alpn_protocols(["h2"])
+    with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|certificate required"):
+        _tls_handshake(fleet.frontend_address, context)
+    refused = cluster.cli("operator", "namespace", "describe", "--namespace", temporal_cluster.NAMESPACE,
+                          env={"TEMPORAL_TLS_CLIENT_CERT_PATH": "", "TEMPORAL_TLS_CLIENT_KEY_PATH": ""})
+    assert refused.returncode != 0
+
+
+def test_the_frontend_refuses_a_certificate_from_a_foreign_ca(cluster, fleet, ca_factory, leaf_factory):
+    foreign = ca_factory("foreign-root")
+    stranger = leaf_factory("stranger", "client", foreign, common_name=temporal_cluster.NAMESPACE)
+    context = ssl.create_default_context(cafile=fleet.identity("cli")["ca"])
+    context.set_alpn_protocols(["h2"])
+    context.load_cert_chain(stranger["chain_path"], stranger["private_key_path"])
+    with pytest.raises(ssl.SSLError, match="UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|unknown ca|bad certificate"):
+        _tls_handshake(fleet.frontend_address, context)
+    ident = fleet.identity("cli")
+    sdk = harness.sdk_describe(fleet.frontend_address, temporal_cluster.FRONTEND_NAME, ident["ca"], stranger["chain_path"], stranger["private_key_path"])
+    assert not sdk.ok, sdk
+
+
+def test_the_frontend_refuses_a_plaintext_client(cluster, fleet):
+    proc = subprocess.run([harness.tool("temporal"), "operator", "namespace", "describe", "-n", temporal_cluster.NAMESPACE,
+                           "--address", fleet.frontend_address, "--tls=false", "--disable-config-file", "--disable-config-env",
+                           "--command-timeout", "10s"], capture_output=True, text=True, timeout=60, env=harness._clean_env(), check=False)
+    assert proc.returncode != 0, proc.stdout
+
+
+def test_the_served_frontend_certificate_is_the_one_node_certs_shipped(cluster, fleet):
+    ident = fleet.identity("cli")
+    context = ssl.create_default_context(cafile=ident["ca"])
+    context.set_alpn_protocols(["h2"])
+    context.load_cert_chain(ident["cert"], ident["key"])
+    host, port = fleet.frontend_address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME) as tls:
+            served = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+    shipped = x509.load_pem_x509_certificate((fleet.tls_dir("node1") / "frontend.pem").read_bytes())
+    assert served == shipped
