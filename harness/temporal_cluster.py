@@ -194,7 +194,7 @@ def recap(output):
     for line in lines[start + 1:]:
         if ":" not in line:
             continue
-        host, _, counts = line.partition(":")
+        host, counts = line.split(":", 1)
         hosts[host.strip()] = {key: int(value) for key, value in (item.split("=") for item in counts.split())}
     return hosts
 
@@ -240,6 +240,7 @@ class Cluster:
             self.wait_healthy(timeout)
             for name in ("node2", "node3"):
                 self.start_node(name)
+            self.wait_members(timeout)
             self.create_namespace(timeout)
         except Exception:
             self.stop()
@@ -289,12 +290,29 @@ class Cluster:
         self._until("registering namespace " + NAMESPACE, register, timeout)
         self._until("describing namespace " + NAMESPACE, lambda: self.cli("operator", "namespace", "describe", "--namespace", NAMESPACE), timeout)
 
-    def members(self):
-        """The ringpop membership tdbg reads (through the frontend, with the cli identity)."""
+    def expected_members(self):
+        """Each service's grpc address on the node that runs it, as membership lists it."""
+        return ["{0}:{1}".format(self.fleet.addresses[node], PORTS[service]["grpcPort"])
+                for node, services in SERVICES.items() for service in services]
+
+    def _gossip(self):
         ident = self.fleet.identity("cli")
-        proc = subprocess.run([str(self.binaries / "tdbg"), "--address", self.fleet.frontend_address, "--tls-ca-path", ident["ca"],
+        return subprocess.run([str(self.binaries / "tdbg"), "--address", self.fleet.frontend_address, "--tls-ca-path", ident["ca"],
                                "--tls-cert-path", ident["cert"], "--tls-key-path", ident["key"], "--tls-server-name", FRONTEND_NAME,
                                "membership", "list-gossip"], capture_output=True, text=True, timeout=60, env=harness._clean_env(), check=False)
+
+    def wait_members(self, timeout=120):
+        """Services join membership at their own pace (the worker last): wait until every one is listed."""
+        def complete():
+            proc = self._gossip()
+            if proc.returncode == 0 and not all(member in proc.stdout for member in self.expected_members()):
+                proc.returncode = 1
+            return proc
+        return self._until("every service joining membership", complete, timeout)
+
+    def members(self):
+        """The ringpop membership tdbg reads (through the frontend, with the cli identity)."""
+        proc = self._gossip()
         if proc.returncode != 0:
             raise RuntimeError("tdbg membership list-gossip failed: " + proc.stderr[-2000:])
         return proc.stdout
