@@ -44,8 +44,10 @@ SERVICES = {"node1": ["frontend"], "node2": ["history"], "node3": ["matching", "
 # The identities client_certs issues: the CLI and the SDK workers (cli also as a .pfx for Java), and the system worker.
 IDENTITIES = [
     {"name": "cli", "namespace": NAMESPACE, "pkcs12": True},
-    {"name": "system-worker", "profile": "worker", "common_name": "system-worker.temporal.test", "namespace": NAMESPACE},
+    {"name": "system-worker", "profile": "worker", "common_name": "system-worker.temporal.test", "namespace": NAMESPACE, "host": "node3"},
 ]
+# The node whose worker service runs the system workers, with the identity above as global.tls.systemWorker.
+SYSTEM_WORKER_NODE = "node3"
 
 
 def server_binaries():
@@ -171,10 +173,15 @@ class Fleet:
                 "client_certs_address": self.frontend_address,
                 "client_certs_server_name": FRONTEND_NAME,
                 "client_certs_identities": IDENTITIES,
+                "client_certs_host_dir": root + "/{{ inventory_hostname }}/clients",
             }, **self.extra_vars),
             "hosts": {"localhost": {}},
-            "children": {"temporal_servers": {"hosts": {
-                node: {"node_certs_ip_addresses": [address]} for node, address in self.addresses.items()}}},
+            "children": {
+                "temporal_servers": {"hosts": {node: dict({"node_certs_ip_addresses": [address]}, **(
+                    {"server_tls_system_worker_identity": "system-worker"} if node == SYSTEM_WORKER_NODE else {}))
+                    for node, address in self.addresses.items()}},
+                "temporal_clients": {"hosts": {SYSTEM_WORKER_NODE: {}}},
+            },
         }}
         self.inventory.write_text(yaml.safe_dump(inventory, sort_keys=False))
 
@@ -210,6 +217,10 @@ class Node(harness.Managed):
             args += ["--service", service]
         log = fleet.node_dir(name) / "server-{0}.log".format(int(time.time() * 1000))
         super().__init__(args, log, env=harness._clean_env())
+
+    def log_lines(self, needle):
+        """The lines of the node's log that mention needle."""
+        return [line for line in self.log().splitlines() if needle in line]
 
     def stop(self):
         # A graceful stop leaves the membership ring at once; SIGKILL only if it hangs.
@@ -264,7 +275,8 @@ class Cluster:
         return subprocess.run([harness.tool("temporal"), *args, "--profile", identity], capture_output=True, text=True,
                               timeout=timeout, env=environment, check=False)
 
-    def _until(self, what, attempt, timeout):
+    def until(self, what, attempt, done=None, timeout=120):
+        """Repeat attempt() until it exits 0 and done(proc) holds, failing early when a node dies."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -272,13 +284,17 @@ class Cluster:
                 if not node.alive():
                     raise RuntimeError("{0} (pid {1}) exited with {2}:\n{3}".format(name, node.pid, node.proc.returncode, node.log()[-3000:]))
             last = attempt()
-            if last.returncode == 0:
+            if last.returncode == 0 and (done is None or done(last)):
                 return last
             time.sleep(0.5)
         raise RuntimeError("{0} did not succeed within {1}s: {2}".format(what, timeout, (last.stderr + last.stdout)[-2000:] if last else ""))
 
+    def config(self, node):
+        """The node's config file as the server reads it."""
+        return yaml.safe_load(self.fleet.config_path(node).read_text())
+
     def wait_healthy(self, timeout=120):
-        return self._until("the frontend's health check", lambda: self.cli("operator", "cluster", "health"), timeout)
+        return self.until("the frontend's health check", lambda: self.cli("operator", "cluster", "health"), timeout=timeout)
 
     def create_namespace(self, timeout=120):
         """Registers the namespace (the real server creates none), then waits until the frontend serves it."""
@@ -287,8 +303,8 @@ class Cluster:
             if proc.returncode != 0 and "already" in (proc.stderr + proc.stdout).lower():
                 proc.returncode = 0
             return proc
-        self._until("registering namespace " + NAMESPACE, register, timeout)
-        self._until("describing namespace " + NAMESPACE, lambda: self.cli("operator", "namespace", "describe", "--namespace", NAMESPACE), timeout)
+        self.until("registering namespace " + NAMESPACE, register, timeout=timeout)
+        self.until("describing namespace " + NAMESPACE, lambda: self.cli("operator", "namespace", "describe", "--namespace", NAMESPACE), timeout=timeout)
 
     def expected_members(self):
         """Each service's grpc address on the node that runs it, as membership lists it."""
@@ -303,12 +319,8 @@ class Cluster:
 
     def wait_members(self, timeout=120):
         """Services join membership at their own pace (the worker last): wait until every one is listed."""
-        def complete():
-            proc = self._gossip()
-            if proc.returncode == 0 and not all(member in proc.stdout for member in self.expected_members()):
-                proc.returncode = 1
-            return proc
-        return self._until("every service joining membership", complete, timeout)
+        return self.until("every service joining membership", self._gossip,
+                          lambda proc: all(member in proc.stdout for member in self.expected_members()), timeout)
 
     def members(self):
         """The ringpop membership tdbg reads (through the frontend, with the cli identity)."""

@@ -121,3 +121,31 @@ def test_the_served_frontend_certificate_is_the_one_node_certs_shipped(cluster, 
             served = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
     shipped = x509.load_pem_x509_certificate((fleet.tls_dir("node1") / "frontend.pem").read_bytes())
     assert served == shipped
+
+
+def test_the_system_worker_runs_a_batch_with_its_own_identity(cluster, fleet):
+    """A batch operation runs only in the worker service's system workers, which dial the frontend with
+    global.tls.systemWorker: the identity client_certs delivered to that node, not its internode certificate."""
+    node = temporal_cluster.SYSTEM_WORKER_NODE
+    identity_dir = fleet.node_dir(node) / "clients" / "system-worker"
+    system_worker = cluster.config(node)["global"]["tls"]["systemWorker"]
+    assert system_worker["certFile"] == str(identity_dir / "client-chain.pem")
+    assert "loading certificate from file" in cluster.nodes[node].log_lines(str(identity_dir / "client-chain.pem"))[0]
+    ids = ["idle-{0}".format(index) for index in range(3)]
+    for workflow_id in ids:
+        started = cluster.cli("workflow", "start", "--type", "Idle", "--task-queue", "nobody-polls", "--workflow-id", workflow_id,
+                              "--namespace", temporal_cluster.NAMESPACE)
+        assert started.returncode == 0, started.stderr
+    query = 'TaskQueue="nobody-polls"'
+    cluster.until("the idle workflows in visibility", lambda: cluster.cli("workflow", "count", "--query", query, "--namespace",
+                                                                          temporal_cluster.NAMESPACE, "-o", "json"),
+                  lambda proc: json.loads(proc.stdout)["count"] == str(len(ids)))
+    batch = cluster.cli("workflow", "terminate", "--query", query, "--reason", "e2e batch", "--yes", "--namespace",
+                        temporal_cluster.NAMESPACE, "-o", "json")
+    assert batch.returncode == 0, batch.stderr
+    job = json.loads(batch.stdout)["batchJobId"]
+    cluster.until("the batch job", lambda: cluster.cli("batch", "describe", "--job-id", job, "--namespace", temporal_cluster.NAMESPACE, "-o", "json"),
+                  lambda proc: json.loads(proc.stdout)["state"] == "BATCH_OPERATION_STATE_COMPLETED")
+    for workflow_id in ids:
+        described = cluster.cli("workflow", "describe", "--workflow-id", workflow_id, "--namespace", temporal_cluster.NAMESPACE, "-o", "json")
+        assert json.loads(described.stdout)["workflowExecutionInfo"]["status"] == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
