@@ -1,0 +1,94 @@
+"""What the real server does with what the collection renders while it runs: expirationChecks warn about a
+certificate inside the window, and refreshInterval serves a reissued leaf with no restart, which is why
+server_tls asks for none."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import ssl
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+import temporal_cluster
+
+pytestmark = pytest.mark.slow
+
+# Wider than the node certificates' 365 days: every one of them is inside the warning window from the start.
+EXPIRATION_CHECKS = {"warning_window": "400d", "error_window": "1d", "check_interval": "2s"}
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    fleet = temporal_cluster.Fleet(tmp_path_factory.mktemp("reload"), extra_vars={"server_tls_expiration_checks": EXPIRATION_CHECKS})
+    proc, _hosts = fleet.playbook()
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    return fleet
+
+
+@pytest.fixture(scope="module")
+def cluster(fleet):
+    with temporal_cluster.Cluster(temporal_cluster.server_binaries(), fleet) as running:
+        yield running
+
+
+def served_frontend_certificate(fleet):
+    ident = fleet.identity("cli")
+    context = ssl.create_default_context(cafile=ident["ca"])
+    context.load_cert_chain(ident["cert"], ident["key"])
+    host, port = fleet.frontend_address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME) as tls:
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+
+
+def shipped_certificate(fleet, node, name):
+    return x509.load_pem_x509_certificate((fleet.tls_dir(node) / name).read_bytes())
+
+
+def test_expiration_checks_warn_about_a_certificate_inside_the_window(cluster, fleet):
+    frontend = shipped_certificate(fleet, "node1", "frontend.pem")
+    # The server names a certificate by the MD5 of its DER form.
+    thumbprint = hashlib.md5(frontend.public_bytes(serialization.Encoding.DER)).hexdigest()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        warnings = [json.loads(line) for line in cluster.nodes["node1"].log_lines("will expire on")]
+        if any(thumbprint in entry["msg"] for entry in warnings):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("no expiration warning for the frontend certificate (thumbprint {0}) in node1's log".format(thumbprint))
+    # Inside the warning window but not the one-day error window: a warning, not an error.
+    assert {entry["level"] for entry in warnings if thumbprint in entry["msg"]} == {"warn"}
+
+
+def test_a_reissued_leaf_is_served_without_a_restart(cluster, fleet):
+    pids = {name: node.pid for name, node in cluster.nodes.items()}
+    before = served_frontend_certificate(fleet)
+    proc, hosts = fleet.playbook("mtls.temporal.fleet", "-e", "node_certs_force=true")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    # Only leaf files changed: the role must not ask for a restart, hot reload is enough.
+    assert "Ask for a restart when hot reload cannot apply the change" in proc.stdout
+    assert restart_task_output(proc.stdout).strip() == "", restart_task_output(proc.stdout)
+    reissued = shipped_certificate(fleet, "node1", "frontend.pem")
+    assert reissued != before
+    deadline = time.monotonic() + 30
+    while served_frontend_certificate(fleet) != reissued:
+        assert time.monotonic() < deadline, "the frontend still serves the old certificate 30s after it was reissued"
+        time.sleep(0.5)
+    assert {name: node.pid for name, node in cluster.nodes.items()} == pids
+    assert all(node.alive() for node in cluster.nodes.values())
+    # The reissued internode certificates carry on: work still crosses every node.
+    result = temporal_cluster.python_worker(fleet, "after-reissue")
+    assert result["ok"], result
+    assert hosts["node1"]["changed"] > 0
+
+
+def restart_task_output(stdout):
+    """What the restart-request task printed (only skipping lines when no node needs a restart)."""
+    lines = stdout.split("Ask for a restart when hot reload cannot apply the change", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    return "\n".join(line for line in lines if not line.startswith("skipping:"))
