@@ -14,9 +14,11 @@ Every process is started on the cluster's own addresses and stopped by its PID.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -46,6 +48,8 @@ IDENTITIES = [
     {"name": "cli", "namespace": NAMESPACE, "pkcs12": True},
     {"name": "system-worker", "profile": "worker", "common_name": "system-worker.temporal.test", "namespace": NAMESPACE, "host": "node3"},
 ]
+# Java's KeyStore reads no key from a .pfx without a passphrase (an unencrypted key bag), so the fleet sets one.
+PFX_PASSPHRASE = "e2e-pfx-passphrase"
 # The node whose worker service runs the system workers, with the identity above as global.tls.systemWorker.
 SYSTEM_WORKER_NODE = "node3"
 
@@ -81,6 +85,7 @@ class Fleet:
     def __init__(self, root, extra_vars=None):
         self.root = Path(root)
         self.addresses = dict(zip(SERVICES, pick_addresses()))
+        self.services = dict(SERVICES)
         self.pki = self.root / "controller" / "pki"
         self.clients = self.pki / "clients"
         self.inventory = self.root / "inventory.yml"
@@ -149,6 +154,20 @@ class Fleet:
             "dynamicConfigClient": {"filepath": str(self.dynamic_config_path(node)), "pollInterval": "5s"},
         }
 
+    def add_node(self, name, like, services, dynamic_config=None):
+        """A further node configured as `like` (its rendered config, TLS files and identities, under its own
+        directory and on the next free address), running `services`: what a test then changes in it is the point."""
+        prefix = self.addresses[like].rsplit(".", 1)[0] + "."
+        address = next(prefix + str(last) for last in range(14, 250) if all(
+            _free(prefix + str(last), port) for ports in PORTS.values() for port in ports.values()) and prefix + str(last) not in self.addresses.values())
+        shutil.copytree(self.node_dir(like), self.node_dir(name), ignore=shutil.ignore_patterns("*.log"))
+        text = self.config_path(like).read_text().replace(str(self.node_dir(like)) + "/", str(self.node_dir(name)) + "/")
+        self.config_path(name).write_text(text.replace(self.addresses[like], address))
+        self.dynamic_config_path(name).write_text(yaml.safe_dump(dict(self.dynamic_config(), **(dynamic_config or {})), sort_keys=False))
+        self.addresses[name] = address
+        self.services[name] = services
+        return address
+
     def dynamic_config(self):
         return {
             "system.enableRingpopTLS": [{"value": True}],
@@ -174,6 +193,7 @@ class Fleet:
                 "client_certs_server_name": FRONTEND_NAME,
                 "client_certs_identities": IDENTITIES,
                 "client_certs_host_dir": root + "/{{ inventory_hostname }}/clients",
+                "client_certs_pkcs12_passphrase": PFX_PASSPHRASE,
             }, **self.extra_vars),
             "hosts": {"localhost": {}},
             "children": {
@@ -213,7 +233,7 @@ class Node(harness.Managed):
         self.name = name
         self.fleet = fleet
         args = [str(binaries / "temporal-server"), "--config-file", str(fleet.config_path(name)), "--allow-no-auth", "start"]
-        for service in SERVICES[name]:
+        for service in fleet.services[name]:
             args += ["--service", service]
         log = fleet.node_dir(name) / "server-{0}.log".format(int(time.time() * 1000))
         super().__init__(args, log, env=harness._clean_env())
@@ -261,6 +281,10 @@ class Cluster:
     def start_node(self, name):
         self.nodes[name] = Node(self.binaries, self.fleet, name)
         return self.nodes[name]
+
+    def remove_node(self, name):
+        """Stop a node and leave it out of the cluster's checks."""
+        self.nodes.pop(name).stop()
 
     def restart_node(self, name, timeout=120):
         """Stop one node and start it again (the frontend then waits for health)."""
@@ -311,6 +335,10 @@ class Cluster:
         return ["{0}:{1}".format(self.fleet.addresses[node], PORTS[service]["grpcPort"])
                 for node, services in SERVICES.items() for service in services]
 
+    def listed(self, node, proc):
+        """Whether the membership tdbg printed (proc) lists any of the node's services."""
+        return any("{0}:{1}".format(self.fleet.addresses[node], PORTS[service]["grpcPort"]) in proc.stdout for service in self.fleet.services[node])
+
     def _gossip(self):
         ident = self.fleet.identity("cli")
         return subprocess.run([str(self.binaries / "tdbg"), "--address", self.fleet.frontend_address, "--tls-ca-path", ident["ca"],
@@ -345,6 +373,38 @@ def python_worker(fleet, task_queue, identity="cli", timeout=90):
     proc = subprocess.run([sys.executable, str(HERE / "clients" / "py-worker.py"), "--config-file", str(fleet.toml), "--profile", identity,
                            "--task-queue", task_queue, "--timeout", str(timeout)],
                           capture_output=True, text=True, timeout=timeout + 30, env=harness._clean_env(), check=False)
+    return json_line(proc)
+
+
+# The SDK clients that need a build or an install first: the script that makes it, printing its path last.
+CLIENT_BUILDS = {"typescript": "ts-client.sh", "go": "go-client.sh", "java": "java-client.sh"}
+
+
+@functools.lru_cache(maxsize=None)
+def client_build(sdk):
+    """What scripts/<sdk>-client.sh built or installed into the user's cache (once per test process)."""
+    proc = subprocess.run([str(REPO / "scripts" / CLIENT_BUILDS[sdk])], stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def sdk_worker(sdk, fleet, task_queue, identity="cli", key_form="pem", pfx_passphrase=PFX_PASSPHRASE, timeout=90):
+    """One SDK's worker + workflow + activity with the identity's files as client_certs wrote them: PEM chain and
+    PKCS#8 key, or (Java) the .pfx. identity is a client_certs name or a dict of such files (cert, key, pfx, ca)."""
+    if sdk == "python":
+        return python_worker(fleet, task_queue, identity, timeout)
+    ident = fleet.identity(identity) if isinstance(identity, str) else identity
+    args = ["--address", fleet.frontend_address, "--namespace", NAMESPACE, "--server-name", FRONTEND_NAME, "--ca", ident["ca"],
+            "--task-queue", task_queue, "--timeout", str(timeout)]
+    args += ["--pfx", ident["pfx"], "--pfx-pass", pfx_passphrase] if key_form == "pfx" else ["--cert", ident["cert"], "--key", ident["key"]]
+    env = harness._clean_env()
+    if sdk == "typescript":
+        command = ["node", str(HERE / "clients" / "ts-worker.mjs")]
+        env["NODE_PATH"] = client_build(sdk) + "/node_modules"
+    elif sdk == "go":
+        command = [client_build(sdk)]
+    else:
+        command = ["java", "-jar", client_build(sdk)]
+    proc = subprocess.run(command + args, capture_output=True, text=True, timeout=timeout + 30, env=env, check=False)
     return json_line(proc)
 
 

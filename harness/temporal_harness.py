@@ -27,7 +27,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-CLIENTS = HERE / "clients"
 CALL_TIMEOUT = 60
 
 
@@ -265,37 +264,6 @@ def sdk_describe(address, server_name, ca, cert=None, key=None):
         return Result("python-sdk", False, proc.stdout + proc.stderr)
     out = json.loads(lines[-1])
     return Result("python-sdk", out["ok"] and out.get("namespace") == "default", out.get("error") or out.get("namespace", ""))
-
-
-def _json_client(name, args):
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=CALL_TIMEOUT, env=_clean_env(), cwd=CLIENTS, check=False)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return Result(name, False, proc.stdout + proc.stderr)
-    out = json.loads(lines[-1])
-    return Result(name, bool(out.get("ok")) and out.get("namespace") == "default", out.get("error") or out.get("namespace", ""))
-
-
-def typescript_available():
-    return shutil.which("node") is not None and (CLIENTS / "node_modules" / "@temporalio" / "client").is_dir()
-
-
-def java_available():
-    return shutil.which("java") is not None and (CLIENTS / "JavaTlsClient.java").is_file()
-
-
-def typescript_describe(address, server_name, ca, cert, key):
-    return _json_client("typescript", ["node", str(CLIENTS / "ts-client.mjs"), "--address", address, "--server-name", server_name,
-                                       "--ca", ca, "--cert", cert, "--key", key])
-
-
-def java_describe(address, server_name, ca, cert=None, key=None, pfx=None, pfx_pass=""):
-    args = ["java", str(CLIENTS / "JavaTlsClient.java"), "--address", address, "--server-name", server_name, "--ca", ca]
-    if pfx:
-        args += ["--pfx", pfx, "--pfx-pass", pfx_pass]
-    else:
-        args += ["--cert", cert, "--key", key]
-    return _json_client("java", args)
 
 
 def workdir():

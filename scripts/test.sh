@@ -9,18 +9,11 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; the
     apt-get update -qq && apt-get install -y -qq openssl git >/dev/null
 fi
 scripts/bootstrap.sh test-requirements.txt
-# The TypeScript client of the end-to-end tests (@temporalio/client from npm); its tests skip, saying why, without it.
-clients="$repo/harness/clients"
-if command -v npm >/dev/null 2>&1; then
-    wanted="$(sha256sum "$clients/package-lock.json" | cut -d' ' -f1)"
-    if [ "$(cat "$clients/node_modules/.installed" 2>/dev/null)" != "$wanted" ]; then
-        if npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error >/dev/null 2>&1; then
-            echo "$wanted" > "$clients/node_modules/.installed"
-        else
-            echo "npm ci failed (registry unreachable?): the TypeScript client tests will be skipped"
-        fi
-    fi
-fi
+# The SDK clients of the real-cluster tests, built or installed once into the user's cache: the TypeScript SDK
+# from npm, the Java SDK from Maven Central.
+for client in ts java; do
+    scripts/$client-client.sh >/dev/null
+done
 # The real Temporal server of the cluster tests, built once per pinned version into the user's cache; its progress
 # shows here rather than inside a test.
 scripts/temporal-server.sh >/dev/null

@@ -132,7 +132,8 @@ options:
     type: path
   pkcs12_passphrase:
     description:
-      - Passphrase of the PKCS#12 file (PBES2, AES-256). Empty or unset writes an unencrypted file.
+      - Passphrase of the PKCS#12 file (PBES2, AES-256). Empty or unset writes an unencrypted file, as Azure Key
+        Vault imports; the JDK's PKCS12 KeyStore reads no key from such a file, so give Java a passphrase.
     type: str
     default: ""
 notes:
@@ -190,7 +191,7 @@ EXAMPLES = r"""
     validity: 90d
     renew_before: 30d
 
-- name: A client identity for namespace "payments", with a PKCS#8 key and an unencrypted .pfx for Java
+- name: A client identity for namespace "payments", with a PKCS#8 key and a .pfx for Java (which needs a passphrase)
   mtls.temporal.temporal_leaf:
     profile: client
     common_name: payments
@@ -199,6 +200,7 @@ EXAMPLES = r"""
     private_key_path: /srv/workers/payments/client.key
     chain_path: /srv/workers/payments/client-chain.pem
     pkcs12_path: /srv/workers/payments/client.pfx
+    pkcs12_passphrase: "{{ payments_pfx_passphrase }}"
     ca_path: /etc/temporal-pki/clients-ca.pem
     ca_private_key_path: /etc/temporal-pki/clients-ca.key
 

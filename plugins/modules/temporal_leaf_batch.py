@@ -60,7 +60,7 @@ options:
     description: Passphrase of the CA key.
     type: str
   pkcs12_passphrase:
-    description: Passphrase of every PKCS#12 file of the batch; empty writes unencrypted files.
+    description: Passphrase of every PKCS#12 file of the batch; empty writes unencrypted files, from which Java's KeyStore reads no key.
     type: str
     default: ""
   backup:

@@ -1,7 +1,7 @@
 """What the collection issues and renders, used by real Temporal clients over real TLS (loopback only).
 
 Positive: the Temporal CLI through the generated temporal.toml profile and through the generated env file,
-the Python SDK, the TypeScript client and a JDK program (PKCS#8 PEM and PKCS#12) with the same files, and an
+the Python SDK with the same files, and an
 internode certificate as the client certificate of a peer node, a front that does not ask for client certificates,
 and the demo's own connect step. Negative: each refusal a wrong identity or trust setting must meet, with its
 reason checked. pkilint checks every certificate the scenarios issue."""
@@ -61,27 +61,6 @@ def test_cli_through_the_generated_env_file(fleet, frontend):
 def test_python_sdk_with_the_same_files(fleet, frontend):
     f = files(fleet)
     result = harness.sdk_describe(frontend.address, SERVER_NAME, f["ca"], f["cert"], f["key"])
-    assert result.ok, result
-
-
-def test_typescript_client_with_the_same_files(fleet, frontend):
-    if not harness.typescript_available():
-        pytest.skip("@temporalio/client is not installed (npm unreachable?): run npm ci --prefix harness/clients")
-    f = files(fleet)
-    result = harness.typescript_describe(frontend.address, SERVER_NAME, f["ca"], f["cert"], f["key"])
-    assert result.ok, result
-
-
-@pytest.mark.parametrize("form", ["pkcs8-pem", "pkcs12"])
-def test_java_with_the_pkcs8_key_and_the_pfx(fleet, frontend, form):
-    if not harness.java_available():
-        pytest.skip("no java on this machine (or harness/clients/JavaTlsClient.java is missing)")
-    f = files(fleet)
-    if form == "pkcs12":
-        result = harness.java_describe(frontend.address, SERVER_NAME, f["ca"], pfx=f["pfx"])
-    else:
-        assert Path(f["key"]).read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
-        result = harness.java_describe(frontend.address, SERVER_NAME, f["ca"], cert=f["cert"], key=f["key"])
     assert result.ok, result
 
 

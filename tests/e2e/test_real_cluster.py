@@ -50,10 +50,15 @@ def test_the_nodes_form_one_cluster_over_internode_mtls(cluster):
         assert "bad certificate" not in log and "tls: " not in log.replace("tls: handshake", ""), log[-3000:]
 
 
-def test_python_sdk_worker_completes_a_workflow_through_the_generated_profile(cluster, fleet):
-    result = temporal_cluster.python_worker(fleet, "python-e2e")
+@pytest.mark.parametrize("sdk, key_form", [("python", "profile"), ("typescript", "pem"), ("java", "pem"), ("java", "pfx")])
+def test_each_sdk_worker_completes_a_workflow_with_the_collections_files(cluster, fleet, sdk, key_form):
+    """Each SDK runs a worker on its own task queue and completes a workflow that calls an activity, through the
+    frontend with the files client_certs wrote: the Python SDK through the temporal.toml profile, the others with
+    the PEM chain and PKCS#8 key, Java also with the .pfx."""
+    task_queue = "{0}-{1}-e2e".format(sdk, key_form)
+    result = temporal_cluster.sdk_worker(sdk, fleet, task_queue, key_form=key_form)
     assert result["ok"], result
-    assert result["result"] == "hello python-e2e from python"
+    assert (result["client"], result["result"]) == (sdk, "hello {0} from {1}".format(task_queue, sdk))
 
 
 def test_cli_runs_through_the_profile_and_the_env_file(cluster, fleet):
@@ -64,6 +69,17 @@ def test_cli_runs_through_the_profile_and_the_env_file(cluster, fleet):
     proc = subprocess.run([harness.tool("temporal"), "workflow", "list", "--disable-config-file", "-o", "json"],
                           capture_output=True, text=True, timeout=60, env=harness._clean_env(variables), check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_java_reads_no_key_from_a_pfx_without_a_passphrase(cluster, fleet, leaf_factory, tmp_path):
+    """Why the fleet gives its .pfx a passphrase: without one the key is an unencrypted bag, which the JDK's PKCS12
+    KeyStore skips, so a Java client would offer the frontend no certificate."""
+    clients_ca = {"path": str(fleet.pki / "clients-ca-chain.pem"), "private_key_path": str(fleet.pki / "clients-ca.key")}
+    leaf = leaf_factory("open-pfx", "client", clients_ca, common_name=temporal_cluster.NAMESPACE, pkcs12_path=str(tmp_path / "open.pfx"))
+    files = dict(fleet.identity("cli"), pfx=leaf["pkcs12_path"])
+    result = temporal_cluster.sdk_worker("java", fleet, "java-open-pfx", identity=files, key_form="pfx", pfx_passphrase="", timeout=30)
+    assert not result["ok"]
+    assert "no private key entry" in result["error"], result
 
 
 def _tls12_context(ca):

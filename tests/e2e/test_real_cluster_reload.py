@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import socket
 import ssl
 import time
@@ -92,3 +93,26 @@ def restart_task_output(stdout):
     """What the restart-request task printed (only skipping lines when no node needs a restart)."""
     lines = stdout.split("Ask for a restart when hot reload cannot apply the change", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
     return "\n".join(line for line in lines if not line.startswith("skipping:"))
+
+
+def test_a_node_whose_internode_certificate_lacks_the_dialled_name_cannot_serve(cluster, fleet, leaf_factory):
+    """A further matching node whose internode certificate is signed by the right CA but lacks the serverName its
+    peers verify. It gets into ringpop (it dialled the seeds itself, and the gossip goes back over that connection),
+    but every internode gRPC call to it fails the name check, and the callers' logs say so. This is what
+    temporal_tls_config refuses to render."""
+    address = fleet.add_node("node4", "node3", ["matching"])
+    servers_ca = {"path": str(fleet.pki / "servers-ca-chain.pem"), "private_key_path": str(fleet.pki / "servers-ca.key")}
+    wrong = leaf_factory("node4-internode", "internode", servers_ca, dns_names=["node4"], ip_addresses=[address])
+    shutil.copyfile(wrong["chain_path"], fleet.tls_dir("node4") / "internode.pem")
+    shutil.copyfile(wrong["private_key_path"], fleet.tls_dir("node4") / "internode.key")
+    cluster.start_node("node4")
+    try:
+        cluster.until("node4 in membership", cluster._gossip, lambda proc: cluster.listed("node4", proc), timeout=60)
+        described = [cluster.cli("task-queue", "describe", "--task-queue", "probe-{0}".format(index), "--namespace",
+                                 temporal_cluster.NAMESPACE, "--command-timeout", "5s", timeout=30) for index in range(4)]
+        assert any(proc.returncode != 0 for proc in described)
+        refusal = "x509: certificate is valid for node4, not " + temporal_cluster.INTERNODE_NAME
+        assert cluster.nodes["node1"].log_lines(refusal), "the frontend's log does not say why node4 is unreachable"
+    finally:
+        cluster.remove_node("node4")
+    cluster.until("node4 out of membership", cluster._gossip, lambda proc: not cluster.listed("node4", proc), timeout=60)

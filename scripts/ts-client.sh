@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prints the directory holding node_modules for the TypeScript SDK clients in harness/clients (client, worker),
+# installed with `npm ci` from their package.json and package-lock.json into the user's cache (outside the checkout).
+# A new lock file installs a new directory; later calls reuse it and return at once. Use it as
+#   NODE_PATH="$(scripts/ts-client.sh)/node_modules" node harness/clients/ts-worker.mjs ...
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+clients="$repo/harness/clients"
+pin="$(cat "$clients/package.json" "$clients/package-lock.json" | sha256sum | cut -c1-12)"
+cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+out="$cache/ts-client-$pin"
+if [ -d "$out/node_modules/@temporalio/worker" ]; then
+    echo "$out"
+    exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    echo "ts-client.sh: no npm on PATH; the TypeScript SDK clients need Node >= 18 with npm" >&2
+    exit 1
+fi
+started=$(date +%s)
+echo "==> npm ci into $out (first time only)" >&2
+mkdir -p "$cache"
+# A private staging directory per call: two concurrent first calls must not install into the same tree.
+partial="$(mktemp -d "$out.partial.XXXXXX")"
+trap 'rm -rf "$partial"' EXIT
+cp "$clients/package.json" "$clients/package-lock.json" "$partial/"
+# No install scripts: the two the lock brings (protobufjs, @swc/core) only check their own setup, and npm 11 skips
+# unapproved ones anyway, so skipping them keeps every npm version installing the same tree.
+(cd "$partial" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn) >&2
+# mv -T refuses an existing non-empty target: a concurrent call that finished first wins, and its tree is as good.
+if ! mv -T "$partial" "$out" 2>/dev/null && [ ! -d "$out/node_modules/@temporalio/worker" ]; then
+    echo "ts-client.sh: could not move $partial to $out" >&2
+    exit 1
+fi
+echo "==> installed in $(( $(date +%s) - started )) s" >&2
+echo "$out"
