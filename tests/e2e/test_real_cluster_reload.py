@@ -1,6 +1,7 @@
 """What the real server does with what the collection renders while it runs: expirationChecks warn about a
 certificate inside the window, and refreshInterval serves a reissued leaf with no restart, which is why
-server_tls asks for none."""
+server_tls asks for none. Nodes that join it with a wrong certificate or without ringpop TLS are refused.
+This module runs its own cluster, because it adds and removes nodes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import ssl
 import time
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -116,3 +118,26 @@ def test_a_node_whose_internode_certificate_lacks_the_dialled_name_cannot_serve(
     finally:
         cluster.remove_node("node4")
     cluster.until("node4 out of membership", cluster._gossip, lambda proc: not cluster.listed("node4", proc), timeout=60)
+
+
+def test_a_ringpop_peer_without_tls_is_refused(cluster, fleet):
+    """The same node as node3 but with system.enableRingpopTLS off: its plaintext gossip meets the peers' TLS
+    listeners, it never joins, and it gives up and exits saying so."""
+    fleet.add_node("node5", "node3", ["worker"], dynamic_config={"system.enableRingpopTLS": [{"value": False}]})
+    config = cluster.config("node5")
+    # Give up after 5s rather than the fleet's 30s: the outcome is the same, the test is shorter.
+    config["global"]["membership"]["maxJoinDuration"] = "5s"
+    fleet.config_path("node5").write_text(yaml.safe_dump(config, sort_keys=False))
+    node = cluster.start_node("node5")
+    try:
+        seen = []
+        deadline = time.monotonic() + 60
+        while node.alive() and time.monotonic() < deadline:
+            seen.append(cluster.listed("node5", cluster._gossip()))
+            time.sleep(1)
+        assert not node.alive(), "node5 still runs 60s after it started without ringpop TLS"
+        assert node.proc.returncode != 0
+        assert not any(seen), "node5 was listed in membership"
+        assert node.log_lines("unable to bootstrap ringpop"), node.log()[-3000:]
+    finally:
+        cluster.remove_node("node5")
