@@ -97,20 +97,27 @@ def _completed_warning(completed):
     return "finished writing {0}, which an interrupted earlier run had left half-replaced".format(", ".join(completed))
 
 
+def commit_outcome(outcome, backup, create_dirs=False):
+    """Write the files a plan staged and remove those it removes; returns {path: backup path}."""
+    backups = {}
+    if outcome.files:
+        if create_dirs:
+            for staged in outcome.files:
+                os.makedirs(os.path.dirname(os.path.abspath(staged.path)), mode=0o700, exist_ok=True)
+        backups = write_files(outcome.files, backup)
+    if outcome.removals:
+        backups.update(remove_files(outcome.removals, backup)[1])
+    return backups
+
+
 def _write_outcome(module, outcome):
     """Write (unless check mode) what the plan staged; returns backup paths."""
-    backups = {}
     if module.check_mode:
-        return backups
+        return {}
     try:
-        if outcome.files:
-            backups = write_files(outcome.files, module.params["backup"])
-        if outcome.removals:
-            _removed, removal_backups = remove_files(outcome.removals, module.params["backup"])
-            backups.update(removal_backups)
+        return commit_outcome(outcome, module.params["backup"])
     except OSError as exc:
         module.fail_json(msg="writing files failed: {0}".format(exc))
-    return backups
 
 
 def run_issue_module(module, backend_class):
@@ -216,13 +223,10 @@ def _plan_and_write_batch(module, backend_class, backends):
     results, diffs, written = [], [], []
     changed = False
     for leaf_params, outcome in planned:
-        if outcome.files and not module.check_mode:
+        if not module.check_mode:
             try:
-                if params["create_dirs"]:
-                    for staged in outcome.files:
-                        os.makedirs(os.path.dirname(os.path.abspath(staged.path)), mode=0o700, exist_ok=True)
-                write_files(outcome.files, params["backup"])
-            except PKIError as exc:
+                commit_outcome(outcome, params["backup"], params["create_dirs"])
+            except (PKIError, OSError) as exc:
                 module.fail_json(msg="{0}: {1}".format(leaf_params["path"], exc), certificates=results)
         written.extend(f.path for f in outcome.files)
         entry_changed = outcome.changed
@@ -233,6 +237,8 @@ def _plan_and_write_batch(module, backend_class, backends):
         result = dict(changed=entry_changed, reason=outcome.reason, reason_detail="; ".join(outcome.details) or None,
                       **{option: leaf_params.get(option) for option in backend_class.path_options})
         result.update({name: facts.get(name) for name in BATCH_RESULT_FACTS})
+        if leaf_params["state"] == "absent":
+            result["removed"] = outcome.removals
         results.append(result)
         if module._diff and entry_changed:
             diffs.append(dict(before_header=leaf_params["path"], after_header=leaf_params["path"],

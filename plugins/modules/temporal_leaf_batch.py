@@ -166,6 +166,11 @@ certificates:
       description: SHA-256 fingerprint.
       type: str
       sample: 0c3f9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b
+    removed:
+      description: For C(state=absent), the files removed (or, in check mode, to be removed).
+      type: list
+      elements: str
+      sample: [/srv/pki/clients/payments.pem, /srv/pki/clients/payments.key]
 written:
   description: Every file written (or, in check mode, to be written).
   returned: unless O(compact_result=true)
