@@ -473,13 +473,14 @@ def client_build(sdk):
     return proc.stdout.strip().splitlines()[-1]
 
 
-def sdk_worker(sdk, fleet, task_queue, identity="cli", key_form="pem", pfx_passphrase=PFX_PASSPHRASE, timeout=90):
+def sdk_worker(sdk, fleet, task_queue, identity="cli", key_form="pem", pfx_passphrase=PFX_PASSPHRASE, timeout=90, server_name=FRONTEND_NAME):
     """One SDK's worker + workflow + activity with the identity's files as client_certs wrote them: PEM chain and
-    PKCS#8 key, or (Java) the .pfx. identity is a client_certs name or a dict of such files (cert, key, pfx, ca)."""
+    PKCS#8 key, or (Java) the .pfx. identity is a client_certs name or a dict of such files (cert, key, pfx, ca).
+    server_name is what the client checks and sends (SNI); Python takes it from the profile."""
     if sdk == "python":
         return python_worker(fleet, task_queue, identity, timeout)
     ident = fleet.identity(identity) if isinstance(identity, str) else identity
-    args = ["--address", fleet.frontend_address, "--namespace", NAMESPACE, "--server-name", FRONTEND_NAME, "--ca", ident["ca"],
+    args = ["--address", fleet.frontend_address, "--namespace", NAMESPACE, "--server-name", server_name, "--ca", ident["ca"],
             "--task-queue", task_queue, "--timeout", str(timeout)]
     args += ["--pfx", ident["pfx"], "--pfx-pass", pfx_passphrase] if key_form == "pfx" else ["--cert", ident["cert"], "--key", ident["key"]]
     env = harness._clean_env()

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The demo: a root CA, an intermediate, internode + frontend certificates and a rendered Temporal TLS
-# config for three local nodes, and a client identity with its temporal.toml profile, all written to
-# demo-output/ in this checkout (rerun it: nothing changes). Then a real Temporal dev server behind node 1's
-# rendered frontend TLS takes a call from the real Temporal CLI through that profile, and refuses one
-# without a client certificate. Everything it starts, it stops.
+# The demo, everything under demo-output/ in this checkout:
+# 1. demo/site.yml: a root CA, an intermediate, internode + frontend certificates and a rendered Temporal TLS config
+#    for three local nodes, and a client identity with its temporal.toml profile (demo-output/pki, nodes/).
+# 2. harness/demo_cluster.py: a real three-node Temporal cluster in demo-output/cluster, configured by the collection's
+#    mtls.temporal.site playbook: the Python SDK runs a workflow through the generated temporal.toml profile, the
+#    Temporal CLI reads its result back through the same profile, a client without a certificate is refused, and
+#    every process it started is stopped.
+# The server (go.temporal.io/server) is the one ./scripts/test.sh built (scripts/temporal-server.sh, in the user's
+# cache). Without one it is built first, with its progress shown: about 5 minutes on 2 cores, the first time only.
+# Rerun it: no certificate is reissued, both playbooks report changed=0.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -11,5 +16,5 @@ scripts/bootstrap.sh demo/requirements.txt
 export PATH="$repo/.venv/bin:$PATH"
 ansible-playbook -i demo/inventory.yml demo/site.yml -e "demo_dir=$repo/demo-output" "$@"
 echo
-python harness/demo_connect.py "$repo/demo-output"
-echo "Certificates, keys (mode 0600) and configs are in $repo/demo-output. Run it again: changed=0."
+python harness/demo_cluster.py "$repo/demo-output"
+echo "Certificates, keys (mode 0600) and configs are in $repo/demo-output (the cluster's in demo-output/cluster). Run it again: changed=0."

@@ -15,10 +15,13 @@ renames before it looks at the files. Runs on the same directories take turns th
 
 from __future__ import annotations
 
+import base64
+import binascii
 import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -38,6 +41,9 @@ LOCK_TIMEOUT = 300
 # "N:enospc" fails that point with ENOSPC instead. Unset in every real run.
 FAULT_ENV = "_MTLS_TEMPORAL_FAULT_POINT"
 _fault_state = {"passed": 0}
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+_PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 
 
 def _fault_point():
@@ -75,6 +81,29 @@ def read_required(path, option):
     if data is None:
         raise PKIError(option, "{0} does not exist".format(path))
     return data
+
+
+def first_certificate_der(data):
+    """The DER of the first PEM block of a file that holds certificates and nothing else, or None for any other file
+    (a key, junk, a body that is not base64). Base64 only, no cryptography: nodes that get files need no library."""
+    if _PEM_CERTIFICATE not in data or b"PRIVATE KEY" in data:
+        return None
+    blocks = _PEM_BLOCK.findall(data)
+    if not blocks or any(label != b"CERTIFICATE" for label, _body in blocks):
+        return None
+    try:
+        return base64.b64decode(b"".join(blocks[0][1].split()), validate=True)
+    except binascii.Error:
+        return None
+
+
+def keeps_first_certificate(old, new):
+    """Whether new replaces old (both PEM certificates only) with the same first certificate. Temporal's hot reload
+    compares only the first certificate of a CA file, so it does not notice such a change of a CA bundle."""
+    if old is None or old == new:
+        return False
+    first = first_certificate_der(new)
+    return first is not None and first == first_certificate_der(old)
 
 
 def check_target(path, option):

@@ -137,13 +137,21 @@ class TLSConfigBackend:
         reasons = []
         if server_changed:
             reasons.append("the server's static TLS config changed; it is read only at start")
-        changed = set(self.params.get("changed_files") or [])
+        same_first = set(self.params.get("unchanged_first_certificate") or [])
+        # A file whose first certificate stayed has changed all the same, whether or not changed_files names it too.
+        changed = set(self.params.get("changed_files") or []) | same_first
         if renderer is None or not changed:
             return reasons
         referenced = {path: kinds for path, kinds in renderer.files.items() if path in changed}
         roots = sorted(path for path, kinds in referenced.items() if "root_ca" in kinds)
         if roots:
             reasons.append("client-side root CAs changed ({0}); the server caches them until restart".format(", ".join(roots)))
-        if referenced and tls.get("refreshInterval") in (None, "0s"):
+        reload_off = tls.get("refreshInterval") in (None, "0s")
+        # Hot reload compares only a CA file's first certificate. A root CA file is named above already, and with
+        # reload off the reason below covers every file: naming those again would add nothing.
+        unnoticed = sorted(path for path, kinds in referenced.items() if path in same_first and "client_ca" in kinds and "root_ca" not in kinds)
+        if unnoticed and not reload_off:
+            reasons.append("CA bundles changed behind an unchanged first certificate ({0}), which hot reload does not notice".format(", ".join(unnoticed)))
+        if referenced and reload_off:
             reasons.append("certificate files changed and refresh_interval is 0, so they are never re-read")
         return reasons

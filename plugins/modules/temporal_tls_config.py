@@ -216,6 +216,17 @@ options:
     type: list
     elements: path
     default: []
+  unchanged_first_certificate:
+    description:
+      - Files changed earlier in this run whose first certificate stayed the same, as
+        RV(mtls.temporal.temporal_tls_files#module:unchanged_first_certificate) returns them.
+      - Hot reload compares only the first certificate of a CA file, so a change behind it (a CA removed from the end
+        of a bundle, or a client group's CA from its middle) goes unnoticed until the server restarts. When the config
+        names one of these files as client CAs or root CAs, RV(restart_required) is set.
+      - They count as changed files too; they need not be repeated in O(changed_files).
+    type: list
+    elements: path
+    default: []
   client:
     description:
       - A client profile for the Temporal CLI and SDKs.
@@ -274,7 +285,8 @@ options:
 notes:
   - The server reads its static config only at start, so any change to O(config_path) or O(env_path) sets
     RV(restart_required). Changed certificate files need no restart while O(refresh_interval) is above zero,
-    except client-side root CAs, which the server caches until it restarts.
+    except client-side root CAs, which the server caches until it restarts, and CA bundles whose first certificate
+    stayed the same (O(unchanged_first_certificate)).
   - Server C(*Data) fields are base64 of the PEM; client C(*_data) fields are the PEM text itself.
   - The server env variables and the client env variables share the C(TEMPORAL_TLS_) prefix; keep the two files apart.
 seealso:
@@ -476,6 +488,7 @@ def main():
             check_files=dict(type="bool", default=True),
             relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),
             changed_files=dict(type="list", elements="path", default=[]),
+            unchanged_first_certificate=dict(type="list", elements="path", default=[]),
             client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
             backup=dict(type="bool", default=False),
             return_rendered=dict(type="bool", default=True),

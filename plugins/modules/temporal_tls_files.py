@@ -82,7 +82,8 @@ options:
     version_added: 0.1.0
   compact_result:
     description:
-      - Leave RV(written) out of the result, which then holds RV(changed_files) alone (and RV(backup_files)).
+      - Leave RV(written) out of the result, which then holds RV(changed_files) and RV(unchanged_first_certificate)
+        alone (and RV(backup_files)).
         Below C(-vvv) it also leaves out the echo of the module's arguments (C(invocation)).
       - For fleets, where every host's registered result stays on the controller until the play ends.
     type: bool
@@ -131,6 +132,19 @@ written:
   type: list
   elements: str
   sample: [/etc/temporal/tls/internode.pem]
+unchanged_first_certificate:
+  description:
+    - The files whose content was (or in check mode would be) written, whose old and new content both hold PEM
+      certificates and nothing else, and whose first certificate (its DER) is the same in both; for example a CA
+      bundle that lost a CA after its first one.
+    - Temporal's hot reload compares only the first certificate of a CA file, so it misses such a change of a CA
+      bundle; pass these to M(mtls.temporal.temporal_tls_config)'s
+      O(mtls.temporal.temporal_tls_config#module:unchanged_first_certificate) to have it ask for a restart.
+    - Never a O(files[].secret) file, nor one with a private key in it.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/temporal/tls/frontend-clients-ca.pem]
 backup_files:
   description: Backups made, by path of the replaced file.
   returned: when O(backup=true) and a file was replaced
@@ -143,7 +157,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, exclusive, read_optional, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, exclusive, keeps_first_certificate, read_optional, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes, short_invocation
 
 HIDDEN = "<hidden>\n"
@@ -159,8 +173,9 @@ def _describe(data, secret):
 
 
 def _plan(files):
-    """StagedFile for each file whose content differs from what is there, and the diff of each."""
-    staged, diffs = [], []
+    """StagedFile for each file whose content differs from what is there, the diff of each, and the paths of those
+    whose first certificate stays (see keeps_first_certificate)."""
+    staged, diffs, same_first = [], [], []
     seen = set()
     for index, entry in enumerate(files):
         option = "files[{0}]".format(index)
@@ -177,9 +192,11 @@ def _plan(files):
         if current == data:
             continue
         staged.append(StagedFile(option, path, data, entry["secret"]))
+        if not entry["secret"] and keeps_first_certificate(current, data):
+            same_first.append(path)
         diffs.append(dict(before_header=path, after_header=path,
                           before=_describe(current, entry["secret"]), after=_describe(data, entry["secret"])))
-    return staged, diffs
+    return staged, diffs, same_first
 
 
 def _directories(module, files):
@@ -233,7 +250,7 @@ def main():
     changed_files = []
     try:
         with exclusive([entry["path"] for entry in files], module.check_mode) as completed:
-            staged, diffs = _plan(files)
+            staged, diffs, same_first = _plan(files)
             if module.params["directory_mode"]:
                 changed_files, directory_diffs = _directories(module, files)
                 diffs = directory_diffs + diffs
@@ -249,7 +266,7 @@ def main():
         mode = entry["mode"] or ("0600" if entry["secret"] else module.params["mode"] or "0644")
         if apply_file_attributes(module, [(path, mode)], changed):
             changed_files.append(path)
-    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    result = dict(changed=bool(changed_files), changed_files=changed_files, unchanged_first_certificate=same_first)
     if not module.params["compact_result"]:
         result["written"] = written
     else:

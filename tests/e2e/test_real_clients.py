@@ -1,20 +1,16 @@
 """What the collection issues and renders, used by real Temporal clients over real TLS (loopback only).
 
 Positive: the Temporal CLI through the generated temporal.toml profile and through the generated env file,
-the Python SDK with the same files, and an
-internode certificate as the client certificate of a peer node, a front that does not ask for client certificates,
-and the demo's own connect step. Negative: each refusal a wrong identity or trust setting must meet, with its
-reason checked. pkilint checks every certificate the scenarios issue."""
+the Python SDK with the same files, an internode certificate as the client certificate of a peer node, and a
+front that does not ask for client certificates. Negative: each refusal a wrong identity or trust setting must
+meet, with its reason checked. pkilint checks every certificate the scenarios issue."""
 
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import pem_of, sign_certificate
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import generate_private_key, load_private_key, serialize_private_key
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
-from conftest import BIN, REPO, harness, rendered_tls
+from conftest import BIN, harness, rendered_tls
 
 pytestmark = pytest.mark.slow
 
@@ -216,77 +212,3 @@ def test_pkilint_has_no_error_on_any_certificate_the_scenarios_issued(fleet, iss
     for cert in certs:
         proc = subprocess.run([lint, "lint", "-s", "ERROR", str(cert)], capture_output=True, text=True, timeout=120, check=False)
         assert proc.returncode == 0 and "ERROR" not in proc.stdout and "FATAL" not in proc.stdout, "{0}: {1}".format(cert, proc.stdout)
-
-
-# --- the demo's connect step (scripts/demo.sh: python harness/demo_connect.py <demo-output>) ----------------
-
-
-def _process_table():
-    """{pid: (parent pid, session id, command line)} of every live process, read from /proc."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path("/proc", entry, "stat").read_text()
-            cmdline = Path("/proc", entry, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue  # it ended meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()
-        table[int(entry)] = (int(fields[1]), int(fields[3]), cmdline)
-    return table
-
-
-def _descendants(root, table):
-    """The pids below root in table, breadth first (bounded by the table's size)."""
-    found, frontier = [], [root]
-    while frontier and len(found) < len(table):
-        frontier = [pid for pid, (ppid, _sid, _cmd) in table.items() if ppid in frontier]
-        found += frontier
-    return found
-
-
-def _kill_if_unchanged(pid, session, table):
-    """SIGKILL pid only if it is still the process seen before (same session), never a reused pid."""
-    if pid in table and table[pid][1] == session:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def test_demo_connect_step_connects_refuses_and_stops_everything(fleet):
-    """The demo's last step on the fleet's output: a real CLI call through the generated profile connects, the same call
-    without a client certificate is refused, and nothing it started outlives it. The demo runs in a session of its own
-    and the harness starts each server in one of its own (the demo prints their pids), so every survivor, even one
-    reparented after its parent ended, still carries one of those session ids."""
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"])
-    demo = subprocess.Popen([sys.executable, "harness/demo_connect.py", str(fleet)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    seen = {}
-    try:
-        out, err = demo.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        table = _process_table()
-        seen = {pid: table[pid][1] for pid in _descendants(demo.pid, table) if pid in table}
-        os.kill(demo.pid, signal.SIGINT)  # KeyboardInterrupt: the demo's with blocks stop its servers by pid
-        try:
-            out, err = demo.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            table = _process_table()
-            for pid, session in {**seen, demo.pid: demo.pid}.items():
-                _kill_if_unchanged(pid, session, table)
-            out, err = demo.communicate(timeout=10)
-        err += "\n(the demo timed out after 300s)"
-    servers = [int(pid) for pid in re.findall(r"\bpid (\d+)\b", out)]
-    sessions = {demo.pid, *servers, *seen.values()}
-    table = _process_table()
-    leftovers = {pid: entry for pid, entry in table.items() if entry[1] in sessions}
-    for pid, (_ppid, session, _cmd) in leftovers.items():
-        _kill_if_unchanged(pid, session, table)
-    assert demo.returncode == 0, out + err
-    assert len(servers) == 2, out
-    assert "temporal operator namespace describe --profile demo (mTLS with client-default-chain.pem): CONNECTED, namespace 'default' described" in out, out
-    assert re.search(r"^the same call without a client certificate: REFUSED \(.+\)$", out, re.M), out
-    assert "stopped the dev server and the TLS front" in out, out
-    assert not leftovers, leftovers

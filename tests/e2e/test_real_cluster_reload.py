@@ -22,6 +22,8 @@ import temporal_cluster
 pytestmark = pytest.mark.slow
 
 # Wider than the node certificates' 365 days: every one of them is inside the warning window from the start.
+# A second name the frontend answers to with a certificate of its own (frontend.hostOverrides).
+OTHER_NAME = "other.temporal.test"
 EXPIRATION_CHECKS = {"warning_window": "400d", "error_window": "1d", "check_interval": "2s"}
 
 
@@ -39,13 +41,14 @@ def cluster(fleet):
         yield running
 
 
-def served_frontend_certificate(fleet):
+def served_frontend_certificate(fleet, server_name=temporal_cluster.FRONTEND_NAME):
+    """The certificate the frontend serves to a client that sends server_name (SNI)."""
     ident = fleet.identity("cli")
     context = ssl.create_default_context(cafile=ident["ca"])
     context.load_cert_chain(ident["cert"], ident["key"])
     host, port = fleet.frontend_address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME) as tls:
+        with context.wrap_socket(raw, server_hostname=server_name) as tls:
             return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
 
 
@@ -141,3 +144,26 @@ def test_a_ringpop_peer_without_tls_is_refused(cluster, fleet):
         assert node.log_lines("unable to bootstrap ringpop"), node.log()[-3000:]
     finally:
         cluster.remove_node("node5")
+
+
+def test_a_host_override_serves_its_own_certificate_for_its_name(cluster, fleet, leaf_factory):
+    """server_tls_frontend_host_overrides renders frontend.hostOverrides: a client that sends the other name gets the
+    other certificate (the server picks it by SNI), one that sends the frontend's name the frontend certificate, and
+    both complete a call. A new hostOverrides entry is static config: server_tls asks for a restart."""
+    tls_dir = fleet.tls_dir("node1")
+    servers_ca = {"path": str(fleet.pki / "servers-ca-chain.pem"), "private_key_path": str(fleet.pki / "servers-ca.key")}
+    other = leaf_factory("other", "frontend", servers_ca, dns_names=[OTHER_NAME], path=str(tls_dir / "other.pem"),
+                         chain_path=str(tls_dir / "other-chain.pem"), private_key_path=str(tls_dir / "other.key"))
+    overrides = {OTHER_NAME: {"cert_file": other["chain_path"], "key_file": other["private_key_path"],
+                              "client_ca_files": [str(tls_dir / "frontend-clients-ca.pem")], "require_client_auth": True}}
+    proc, hosts = fleet.playbook("mtls.temporal.server_tls", "--limit", "node1", "-e", json.dumps({"server_tls_frontend_host_overrides": overrides}))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert hosts["node1"]["changed"] >= 1 and "static TLS config changed" in proc.stdout, proc.stdout[-4000:]
+    assert cluster.config("node1")["global"]["tls"]["frontend"]["hostOverrides"][OTHER_NAME]["certFile"] == other["chain_path"]
+    cluster.restart_node("node1")
+    expected = x509.load_pem_x509_certificate(open(other["path"], "rb").read())
+    assert served_frontend_certificate(fleet, OTHER_NAME) == expected
+    assert served_frontend_certificate(fleet) == shipped_certificate(fleet, "node1", "frontend.pem")
+    for name in (OTHER_NAME, temporal_cluster.FRONTEND_NAME):
+        result = temporal_cluster.sdk_worker("go", fleet, "override-" + name, server_name=name)
+        assert result["ok"], (name, result)

@@ -23,6 +23,7 @@ NOT_IN_INVENTORY = {
     "server_tls_internode_server_name",  # node_certs_internode_server_name
     "server_tls_node_addresses",  # node_certs_ip_addresses
     "server_tls_changed_files",  # set by node_certs in the same play
+    "server_tls_unchanged_first_certificate",  # likewise
     "node_certs_force",  # -e node_certs_force=true, or the renew playbook's mtls_temporal_force_renew
     "client_certs_force",
     "server_tls_force_restart",  # -e server_tls_force_restart=true

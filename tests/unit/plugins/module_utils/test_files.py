@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import stat
 
@@ -7,7 +8,14 @@ import pytest
 
 from ansible_collections.mtls.temporal.plugins.module_utils import _files
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional, remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._files import (
+    StagedFile,
+    first_certificate_der,
+    keeps_first_certificate,
+    read_optional,
+    remove_files,
+    write_files,
+)
 
 
 def mode_of(path):
@@ -82,3 +90,23 @@ def test_remove_files_with_backup(tmp_path):
     removed, backups = remove_files([str(cert), str(tmp_path / "absent")], backup=True)
     assert removed == [str(cert)] and not cert.exists()
     assert open(backups[str(cert)], "rb").read() == b"x"
+
+
+def _pem(der, width=64):
+    body = base64.b64encode(der)
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
+    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
+
+
+def test_first_certificate_is_compared_as_der_and_only_for_certificate_files():
+    first, second = _pem(b"first certificate DER" * 4), _pem(b"second certificate DER" * 4)
+    assert keeps_first_certificate(first + second, first)
+    # Wrapped at another width, the PEM text differs but the certificate the server parses does not.
+    assert keeps_first_certificate(first + second, _pem(b"first certificate DER" * 4, width=76))
+    assert not keeps_first_certificate(first, second + first)
+    assert not keeps_first_certificate(first, first) and not keeps_first_certificate(None, first)
+    key = b"-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n"
+    assert not keeps_first_certificate(first + key, first + key.replace(b"MIGH", b"MIGI"))
+    assert first_certificate_der(b"-----BEGIN X509 CRL-----\nMIGH\n-----END X509 CRL-----\n" + first) is None
+    assert first_certificate_der(b"-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n") is None
+    assert first_certificate_der(b"no PEM here") is None

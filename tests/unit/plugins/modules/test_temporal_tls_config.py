@@ -397,6 +397,35 @@ def test_restart_required_follows_what_hot_reload_cannot_do(run_module, material
     assert no_reload["restart_required"] and "refresh_interval is 0" in no_reload["restart_reasons"][0]
 
 
+def test_restart_required_when_a_ca_bundle_changed_behind_its_first_certificate(run_module, material, tmp_path):
+    """Hot reload compares only a CA file's first certificate, so a bundle that lost a CA after it needs a restart."""
+    bundle = tmp_path / "frontend-clients-ca.pem"
+    bundle.write_bytes(Path(material["clients"]["path"]).read_bytes() + Path(material["servers"]["path"]).read_bytes())
+    args = full_args(material, tmp_path)
+    args["frontend"]["server"]["client_ca_files"] = [str(bundle)]
+    first = run_module(temporal_tls_config.main, args)
+    assert not first.failed, first.msg
+
+    hidden = run_module(temporal_tls_config.main, dict(args, unchanged_first_certificate=[str(bundle)]))
+    assert not hidden.failed and not hidden.changed, hidden.msg
+    assert hidden["restart_required"] and hidden["restart_reasons"] == [
+        "CA bundles changed behind an unchanged first certificate ({0}), which hot reload does not notice".format(bundle)]
+    both = run_module(temporal_tls_config.main, dict(args, changed_files=[str(bundle)], unchanged_first_certificate=[str(bundle)]))
+    assert both["restart_reasons"] == hidden["restart_reasons"]
+
+    elsewhere = run_module(temporal_tls_config.main, dict(args, unchanged_first_certificate=[str(tmp_path / "not-in-the-config.pem")]))
+    assert not elsewhere["restart_required"] and elsewhere["restart_reasons"] == []
+    # A client-side root CA restarts the server anyway, and its own reason says so: it is not named twice.
+    root = run_module(temporal_tls_config.main, dict(args, unchanged_first_certificate=[material["root"]["path"]]))
+    assert root["restart_required"] and len(root["restart_reasons"]) == 1 and "client-side root CAs changed" in root["restart_reasons"][0]
+
+    # With reload off no file is re-read at all: that reason covers the bundle.
+    args0 = dict(args, refresh_interval="0s", relaxed_checks=["refresh_disabled"])
+    run_module(temporal_tls_config.main, args0)
+    no_reload = run_module(temporal_tls_config.main, dict(args0, unchanged_first_certificate=[str(bundle)]))
+    assert no_reload["restart_reasons"] == ["certificate files changed and refresh_interval is 0, so they are never re-read"]
+
+
 def _set(tree, path, value):
     *parents, last = path.split(".")
     for part in parents:

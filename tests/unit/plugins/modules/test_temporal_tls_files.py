@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf_batch, temporal_tls_config, temporal_tls_files
 from conftest import snapshot
@@ -60,13 +61,45 @@ def test_only_the_changed_file_is_reported_and_rewritten(run_module, tmp_path):
 def test_compact_result_leaves_written_out_and_still_names_what_changed(run_module, tmp_path):
     files = node_files(tmp_path)
     first = run_module(temporal_tls_files.main, dict(files=files, compact_result=True))
-    assert not first.failed and sorted(first.result) == ["changed", "changed_files", "invocation"], first.result
+    assert not first.failed and sorted(first.result) == ["changed", "changed_files", "invocation", "unchanged_first_certificate"], first.result
     # Not the echo of every file entry, which the controller would receive from each host.
     assert first["invocation"] == {"module_args": {"compact_result": True}}
     assert first["changed_files"] == [f["path"] for f in files]
     renewed = run_module(temporal_tls_files.main, dict(files=node_files(tmp_path, cert=CERT.replace("certificatebody", "renewedbody")),
                                                        compact_result=True))
     assert renewed["changed_files"] == [files[0]["path"]] and "written" not in renewed.result
+
+
+def test_unchanged_first_certificate_names_bundles_whose_first_ca_stays(run_module, tmp_path, ca_factory):
+    """Hot reload compares only a CA file's first certificate: a bundle that loses a CA behind it must be named."""
+    first, second = (Path(ca_factory(name)["path"]).read_text() for name in ("First CA", "Second CA"))
+    key = (tmp_path / "First CA.key").read_text()
+    paths = {name: str(tmp_path / "node" / name) for name in ("shrinks.pem", "grows.pem", "same.pem", "combined.pem", "secret.pem")}
+    os.mkdir(tmp_path / "node")
+
+    def files(shrinks, grows, combined_key, secret):
+        return [dict(path=paths["shrinks.pem"], content=shrinks), dict(path=paths["grows.pem"], content=grows),
+                dict(path=paths["same.pem"], content=first + second),
+                # Not marked secret, but it holds a key: never named, whatever its certificates do.
+                dict(path=paths["combined.pem"], content=first + combined_key),
+                dict(path=paths["secret.pem"], content=secret, secret=True)]
+
+    before = files(first + second, first, key, first + second)
+    created = run_module(temporal_tls_files.main, dict(files=before, compact_result=True))
+    assert not created.failed, created.msg
+    assert created["unchanged_first_certificate"] == [], "a file that did not exist has no first certificate to keep"
+
+    other_key = KEY.replace("secretkeybody", "anotherkeybody")
+    after = files(first, second + first, other_key, first)
+    predicted = run_module(temporal_tls_files.main, dict(files=after, compact_result=True), check_mode=True)
+    assert predicted["unchanged_first_certificate"] == [paths["shrinks.pem"]]
+    assert Path(paths["shrinks.pem"]).read_text() == first + second, "check mode wrote"
+    rewritten = run_module(temporal_tls_files.main, dict(files=after, compact_result=True))
+    assert rewritten["changed_files"] == [paths[name] for name in ("shrinks.pem", "grows.pem", "combined.pem", "secret.pem")]
+    assert rewritten["unchanged_first_certificate"] == [paths["shrinks.pem"]]
+    assert "BEGIN" not in json.dumps(rewritten.result)
+    again = run_module(temporal_tls_files.main, dict(files=after))
+    assert again["changed_files"] == [] and again["unchanged_first_certificate"] == []
 
 
 def test_directory_mode_creates_the_directory_and_keeps_its_mode(run_module, tmp_path):
