@@ -103,6 +103,15 @@ class Fleet:
             self.dynamic_config_path(node).write_text(yaml.safe_dump(self.dynamic_config(), sort_keys=False))
         self.write_inventory()
 
+    @classmethod
+    def deployed(cls, root, **options):
+        """A fleet that mtls.temporal.site has set up (RuntimeError with the playbook's output if it failed)."""
+        fleet = cls(root, **options)
+        proc, _hosts = fleet.playbook()
+        if proc.returncode != 0:
+            raise RuntimeError("mtls.temporal.site failed:\n" + proc.stdout[-4000:])
+        return fleet
+
     def node_dir(self, node):
         return self.root / node
 

@@ -122,6 +122,7 @@ def leaf_factory(run_module, tmp_path):
 # once per module and stopped by PID.
 
 sys.path.insert(0, str(REPO / "harness"))
+import temporal_cluster  # noqa: E402
 import temporal_harness as harness  # noqa: E402
 
 
@@ -165,6 +166,17 @@ def internode_peer(fleet, harness_dir, dev_server):
     """Stands in for a peer node: node 2's rendered internode server block (its internode cert, requiring the internode CA)."""
     with harness.TLSFront(harness_dir, rendered_tls(fleet, "node2")["internode"]["server"], dev_server.address, "internode.temporal.demo") as front:
         yield front
+
+
+# --- The real cluster (harness/temporal_cluster.py): each test module that uses it defines its own module-scoped
+# `fleet` (a temporal_cluster.Fleet), which this runs.
+
+
+@pytest.fixture(scope="module")
+def cluster(fleet):
+    """The module's fleet as real temporal-server processes, started once and stopped by PID after its tests."""
+    with temporal_cluster.Cluster(temporal_cluster.server_binaries(), fleet) as running:
+        yield running
 
 
 # --- The reliability suite counts what it tried (faults, bad inputs, secret scans) and prints the totals.

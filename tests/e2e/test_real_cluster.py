@@ -21,22 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def binaries():
-    return temporal_cluster.server_binaries()
-
-
-@pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    fleet = temporal_cluster.Fleet(tmp_path_factory.mktemp("cluster"))
-    proc, hosts = fleet.playbook()
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return fleet
-
-
-@pytest.fixture(scope="module")
-def cluster(binaries, fleet):
-    with temporal_cluster.Cluster(binaries, fleet) as running:
-        yield running
+    return temporal_cluster.Fleet.deployed(tmp_path_factory.mktemp("cluster"))
 
 
 def test_the_nodes_form_one_cluster_over_internode_mtls(cluster):

@@ -29,16 +29,7 @@ EXPIRATION_CHECKS = {"warning_window": "400d", "error_window": "1d", "check_inte
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    fleet = temporal_cluster.Fleet(tmp_path_factory.mktemp("reload"), extra_vars={"server_tls_expiration_checks": EXPIRATION_CHECKS})
-    proc, _hosts = fleet.playbook()
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return fleet
-
-
-@pytest.fixture(scope="module")
-def cluster(fleet):
-    with temporal_cluster.Cluster(temporal_cluster.server_binaries(), fleet) as running:
-        yield running
+    return temporal_cluster.Fleet.deployed(tmp_path_factory.mktemp("reload"), extra_vars={"server_tls_expiration_checks": EXPIRATION_CHECKS})
 
 
 def served_frontend_certificate(fleet, server_name=temporal_cluster.FRONTEND_NAME):

@@ -35,17 +35,8 @@ RESTART_HANDLER = "RUNNING HANDLER [mtls.temporal.server_tls : Restart Temporal 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    fleet = temporal_cluster.Fleet(tmp_path_factory.mktemp("rotation"), services=SERVICES, restarts=True, extra_vars={
+    return temporal_cluster.Fleet.deployed(tmp_path_factory.mktemp("rotation"), services=SERVICES, restarts=True, extra_vars={
         "pki_client_groups": [GROUP], "client_certs_identities": temporal_cluster.IDENTITIES + [LOOP_IDENTITY]})
-    proc, _hosts = fleet.playbook()
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    return fleet
-
-
-@pytest.fixture(scope="module")
-def cluster(fleet):
-    with temporal_cluster.Cluster(temporal_cluster.server_binaries(), fleet) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
