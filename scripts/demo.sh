@@ -2,7 +2,7 @@
 # The demo, everything under demo-output/ in this checkout:
 # 1. demo/site.yml: a root CA, an intermediate, internode + frontend certificates and a rendered Temporal TLS config
 #    for three local nodes, and a client identity with its temporal.toml profile (demo-output/pki, nodes/).
-# 2. harness/demo_cluster.py: a real three-node Temporal cluster in demo-output/cluster, configured by the collection's
+# 2. tests/harness/demo_cluster.py: a real three-node Temporal cluster in demo-output/cluster, configured by the collection's
 #    mtls.temporal.site playbook: the Python SDK runs a workflow through the generated temporal.toml profile, the
 #    Temporal CLI reads its result back through the same profile, a client without a certificate is refused, and
 #    every process it started is stopped.
@@ -16,5 +16,5 @@ scripts/bootstrap.sh demo/requirements.txt
 export PATH="$repo/.venv/bin:$PATH"
 ansible-playbook -i demo/inventory.yml demo/site.yml -e "demo_dir=$repo/demo-output" "$@"
 echo
-python harness/demo_cluster.py "$repo/demo-output"
+python tests/harness/demo_cluster.py "$repo/demo-output"
 echo "Certificates, keys (mode 0600) and configs are in $repo/demo-output (the cluster's in demo-output/cluster). Run it again: changed=0."

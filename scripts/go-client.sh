@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Prints the absolute path of the Go SDK client in harness/clients/go (go-worker: a static binary, no cgo), built
+# Prints the absolute path of the Go SDK client in tests/harness/clients/go (go-worker: a static binary, no cgo), built
 # from its go.mod, go.sum and main.go into the user's cache (outside the checkout). The first build downloads the SDK's
 # modules into Go's module cache; later calls reuse the binary and return at once. A change to any of the three files
 # builds a new directory. Use it as
 #   "$(scripts/go-client.sh)" --address HOST:PORT ... (main.go names the arguments)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-module="$repo/harness/clients/go"
+module="$repo/tests/harness/clients/go"
 pin="$(cat "$module/go.mod" "$module/go.sum" "$module/main.go" | sha256sum | cut -c1-12)"
 cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
 out="$cache/go-client-$pin"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Prints the absolute path of the runnable jar of the Java SDK client in harness/clients/java (SdkWorker with every
+# Prints the absolute path of the runnable jar of the Java SDK client in tests/harness/clients/java (SdkWorker with every
 # dependency in one jar), built by Maven into the user's cache (outside the checkout). The first build downloads the
 # SDK and its plugins into Maven's local repository; later calls reuse the jar and return at once. A change to
 # pom.xml or to any file under src builds a new directory. Use it as
 #   java -jar "$(scripts/java-client.sh)" --address HOST:PORT ... (SdkWorker.java names the arguments)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-project="$repo/harness/clients/java"
+project="$repo/tests/harness/clients/java"
 # Paths as well as contents: a renamed or removed source changes the build too.
 pin="$(cd "$project" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
 cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Prints the directory holding node_modules for the TypeScript SDK clients in harness/clients (client, worker),
+# Prints the directory holding node_modules for the TypeScript SDK clients in tests/harness/clients (client, worker),
 # installed with `npm ci` from their package.json and package-lock.json into the user's cache (outside the checkout).
 # A new lock file installs a new directory; later calls reuse it and return at once. Use it as
-#   NODE_PATH="$(scripts/ts-client.sh)/node_modules" node harness/clients/ts-worker.mjs ...
+#   NODE_PATH="$(scripts/ts-client.sh)/node_modules" node tests/harness/clients/ts-worker.mjs ...
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-clients="$repo/harness/clients"
+clients="$repo/tests/harness/clients"
 pin="$(cat "$clients/package.json" "$clients/package-lock.json" | sha256sum | cut -c1-12)"
 cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
 out="$cache/ts-client-$pin"

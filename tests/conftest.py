@@ -117,11 +117,11 @@ def leaf_factory(run_module, tmp_path):
     return make
 
 
-# --- The real-client harness (harness/temporal_harness.py) as fixtures: one fleet issued by the demo
+# --- The real-client harness (tests/harness/temporal_harness.py) as fixtures: one fleet issued by the demo
 # playbook, one dev server and the TLS fronts configured from that fleet's rendered configs, each started
 # once per module and stopped by PID.
 
-sys.path.insert(0, str(REPO / "harness"))
+sys.path.insert(0, str(REPO / "tests" / "harness"))
 import temporal_cluster  # noqa: E402
 import temporal_harness as harness  # noqa: E402
 
@@ -168,7 +168,7 @@ def internode_peer(fleet, harness_dir, dev_server):
         yield front
 
 
-# --- The real cluster (harness/temporal_cluster.py): each test module that uses it defines its own module-scoped
+# --- The real cluster (tests/harness/temporal_cluster.py): each test module that uses it defines its own module-scoped
 # `fleet` (a temporal_cluster.Fleet), which this runs.
 
 

@@ -1,4 +1,4 @@
-"""The demo's cluster step (scripts/demo.sh: python harness/demo_cluster.py demo-output), run for real twice on one
+"""The demo's cluster step (scripts/demo.sh: python tests/harness/demo_cluster.py demo-output), run for real twice on one
 directory: three temporal-server processes configured by mtls.temporal.site, a Python SDK workflow through the
 generated profile that the Temporal CLI reads back, a client without a certificate refused by the frontend, and no
 process left behind. The second run keeps the first one's node addresses, so its playbook changes nothing."""
@@ -66,7 +66,7 @@ def run_demo(demo_dir, timeout=420):
     session of its own and each node in one of its own (it prints their pids), so a survivor carries one of those
     sessions, or names a file of demo_dir/cluster on its command line."""
     env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"])
-    demo = subprocess.Popen([sys.executable, "harness/demo_cluster.py", str(demo_dir)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+    demo = subprocess.Popen([sys.executable, "tests/harness/demo_cluster.py", str(demo_dir)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     seen = {}
     try:

@@ -29,8 +29,10 @@ def test_build_install_and_document(tmp_path):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "plugins/modules/temporal_ca.py" in names and "plugins/module_utils/_leaf.py" in names
-    for unwanted in (".collections", "ansible.cfg", ".venv", "demo-output", ".ci", "scripts"):
+    for unwanted in (".collections", "ansible.cfg", ".venv", "demo-output", ".ci", "scripts", "benchmarks", "tests/harness",
+                     "tests/temporal_server", "pyproject.toml", "test-requirements.txt", ".gitignore", ".gitattributes", ".yamllint"):
         assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), unwanted
+    assert not [n for n in names if "__pycache__" in n.split("/") or "node_modules" in n.split("/")]
 
     install_dir = tmp_path / "installed"
     # Work outside the checkout so its ansible.cfg and .collections link play no part.

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 import temporal_harness as harness  # noqa: E402
 
