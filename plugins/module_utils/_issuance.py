@@ -40,8 +40,6 @@ DIFF_FACTS = (
     "extended_key_usage", "key_type", "fingerprint_sha256",
 )
 
-REASONS = ("created", "expiring", "drift", "ca_changed", "key_mismatch", "forced")
-
 
 class IssuerNotCreatedYet(Exception):
     """Check mode: the issuer comes from an earlier task that check mode did not run."""

@@ -14,7 +14,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep im
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import DIFF_FACTS
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
+from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES, PRIVATE_KEY_FORMATS
 from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
 from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes
 from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS
@@ -61,7 +61,7 @@ def leaf_argument_spec():
         reuse_key_default=False,
         profile=dict(type="str", required=True, choices=list(LEAF_PROFILES)),
         private_key_path=dict(type="path"),
-        private_key_format=dict(type="str", default="pkcs8", choices=["pkcs8", "traditional"]),
+        private_key_format=dict(type="str", default="pkcs8", choices=list(PRIVATE_KEY_FORMATS)),
         chain_path=dict(type="path"),
         ca_path=dict(type="path"),
         ca_private_key_path=dict(type="path"),

@@ -24,6 +24,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._tls_outputs import 
     server_env_gaps,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import Findings, render_global_tls
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import CLIENT_DATA_KEYS
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import dumps as toml_dumps
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import loads as toml_loads
 from ansible_collections.mtls.temporal.plugins.module_utils._yaml_merge import current_tls, dump_block, load_config, merge_tls
@@ -41,15 +42,12 @@ class TLSConfigOutcome:
         return bool(self.files)
 
 
-def _secret_file(data):
-    return b"keyData" in data or b"KEY_DATA" in data or b"client_key_data" in data
-
-
-def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
+def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view, secret):
+    """Stage a file unless its content stays; secret: it holds a private key, so it is written private."""
     new_bytes = new_text.encode("utf-8")
     if old_bytes == new_bytes:
         return False
-    outcome.files.append(StagedFile(option, path, new_bytes, _secret_file(new_bytes) or _secret_file(old_bytes or b"")))
+    outcome.files.append(StagedFile(option, path, new_bytes, secret))
     outcome.diffs.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
     return True
 
@@ -80,13 +78,14 @@ class TLSConfigBackend:
 
         server_changed = False
         if p.get("config_path"):
-            server_changed |= self._config(outcome, tls)
+            server_changed |= self._config(outcome, tls, renderer.embeds_key)
         if p.get("env_path"):
             env = server_env(tls, outcome.warnings)
             outcome.result["server_env"] = mask_env(env)
             old = read_optional(p["env_path"], "env_path")
             text = env_file_text(env, "env_path")
-            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text),
+                                     renderer.embeds_key)
         if p.get("client"):
             self._client(outcome, p["client"])
 
@@ -94,7 +93,7 @@ class TLSConfigBackend:
         outcome.result.update(restart_required=bool(reasons), restart_reasons=reasons)
         return outcome
 
-    def _config(self, outcome, tls):
+    def _config(self, outcome, tls, secret):
         path = self.params["config_path"]
         old = read_optional(path, "config_path")
         old_text = old.decode("utf-8") if old is not None else ""
@@ -108,12 +107,12 @@ class TLSConfigBackend:
                 "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(path)
             )
         before_view = dump_block(diff_tls(before)) if before is not None else ""
-        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
+        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)), secret)
 
     def _client(self, outcome, client):
         if client.get("embed") and client.get("env_path"):
             raise PKIError("client.env_path", "PEM text does not survive env files intact; use paths (embed: false) with env_path")
-        profile, env, _has_key = client_profile(client)
+        profile, env = client_profile(client)
         outcome.result["client_profile"] = mask_profile(profile)
         if env is not None:
             outcome.result["client_env"] = dict(env)
@@ -127,11 +126,15 @@ class TLSConfigBackend:
                 name = client["profile"]
                 before, after = (document.get("profile") or {}).get(name), merged["profile"][name]
                 views = [toml_dumps(diff_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
-                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
+                # Private while any profile in the file, this one or another, holds a key.
+                secret = any(CLIENT_DATA_KEYS["client_key_path"] in (entry.get("tls") or {}) for entry in merged["profile"].values())
+                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1], secret)
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")
             text = env_file_text(env, "client.env_path")
-            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            # Paths only (embed is refused above): no key in it.
+            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text),
+                   False)
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

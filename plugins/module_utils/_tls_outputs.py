@@ -140,7 +140,7 @@ def env_file_text(env, option):
 
 
 def client_profile(client, option="client"):
-    """(profile mapping for temporal.toml, env variables or None when embedding, holds_key_data)."""
+    """(profile mapping for temporal.toml, env variables or None when embedding)."""
     name = client["profile"]
     if not BARE_KEY.match(name):
         raise PKIError(option + ".profile", "{0!r} may hold only letters, digits, '-' and '_'".format(name))
@@ -165,7 +165,7 @@ def client_profile(client, option="client"):
         env[var] = "true" if value is True else value
     if tls:
         profile["tls"] = tls
-    return profile, (None if client.get("embed") else env), "client_key_data" in tls
+    return profile, (None if client.get("embed") else env)
 
 
 def merge_profile(document, name, profile):

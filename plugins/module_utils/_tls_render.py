@@ -71,12 +71,14 @@ class TLSRenderer:
     """Turns validated option blocks into the server's camelCase structure.
 
     embed: read every *_file where the module runs and write *Data (base64 of the PEM) instead.
-    files: every file the config references, path -> set of kinds (cert, key, client_ca, root_ca)."""
+    files: every file the config references, path -> set of kinds (cert, key, client_ca, root_ca).
+    embeds_key: whether the rendered config holds a private key (keyData), so its file must be private."""
 
     def __init__(self, embed, findings):
         self.embed = embed
         self.findings = findings
         self.files = {}
+        self.embeds_key = False
 
     def _file_or_data(self, block, pair, names, where, kind, out):
         file_key, data_key = pair
@@ -97,11 +99,13 @@ class TLSRenderer:
             if self.embed:
                 encoded = [_b64(read_required(path, "{0}.{1}".format(where, file_key))) for path in paths]
                 out[names[data_key]] = encoded if as_list else encoded[0]
+                self.embeds_key |= kind == "key"
             else:
                 out[names[file_key]] = list(paths) if as_list else paths[0]
         elif data_value:
             encoded = [_b64(str(d).encode("utf-8")) for d in (data_value if as_list else [data_value])]
             out[names[data_key]] = encoded if as_list else encoded[0]
+            self.embeds_key |= kind == "key"
 
     def server(self, block, where, dialer=False):
         """A server block. dialer: a remote cluster entry's, which holds the client certificate this cluster presents

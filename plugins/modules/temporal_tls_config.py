@@ -50,7 +50,7 @@ options:
         clients. The server certificate is also the client certificate nodes present to each other, so it needs
         extendedKeyUsage serverAuth and clientAuth (or none).
     type: dict
-    suboptions: &group
+    suboptions:
       server:
         description: The listener side (C(server)).
         type: dict

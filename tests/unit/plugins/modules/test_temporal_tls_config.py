@@ -555,6 +555,13 @@ def test_toml_embed_holds_pem_and_is_private(run_module, material, tmp_path):
     assert bad.failed and bad.msg.startswith("client.env_path: PEM text does not survive env files")
 
 
+def test_toml_stays_private_while_another_profile_holds_a_key(run_module, material, tmp_path):
+    run_module(temporal_tls_config.main, client_args(material, tmp_path, embed=True))
+    added = run_module(temporal_tls_config.main, client_args(material, tmp_path, profile="by-path"))
+    assert added.changed and set(tomllib.loads((tmp_path / "temporal.toml").read_text())["profile"]) == {"payments", "by-path"}
+    assert stat.S_IMODE(os.stat(tmp_path / "temporal.toml").st_mode) == 0o600
+
+
 @pytest.mark.parametrize("name", ["my profile", "a.b", "ünï", ""])
 def test_profile_names_toml_cannot_hold_bare_are_refused(run_module, material, tmp_path, name):
     run = run_module(temporal_tls_config.main, client_args(material, tmp_path, profile=name))
