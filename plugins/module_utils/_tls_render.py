@@ -16,7 +16,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._names import check_
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
     CLIENT_KEYS,
     EXPIRATION_KEYS,
-    FILE_DATA_PAIRS,
+    FILE_OR_DATA,
     SERVER_KEYS,
     WORKER_KEYS,
 )
@@ -80,8 +80,8 @@ class TLSRenderer:
         self.files = {}
         self.embeds_key = False
 
-    def _file_or_data(self, block, pair, names, where, kind, out):
-        file_key, data_key = pair
+    def _file_or_data(self, block, kind, names, where, out):
+        file_key, data_key = FILE_OR_DATA[kind]
         as_list = kind in ("client_ca", "root_ca")
         file_value, data_value = block.get(file_key), block.get(data_key)
         if file_value and data_value:
@@ -112,8 +112,8 @@ class TLSRenderer:
         when it dials the remote (only with requireClientAuth) and verifies nobody, so client CAs there are unused."""
         out = {}
         names = dict(SERVER_KEYS)
-        for pair, kind in zip(FILE_DATA_PAIRS[:3], ("cert", "key", "client_ca")):
-            self._file_or_data(block, pair, names, where, kind, out)
+        for kind in ("cert", "key", "client_ca"):
+            self._file_or_data(block, kind, names, where, out)
         has_cert = "certFile" in out or "certData" in out
         has_key = "keyFile" in out or "keyData" in out
         has_ca = "clientCaFiles" in out or "clientCaData" in out
@@ -144,7 +144,7 @@ class TLSRenderer:
         if block.get("disable_host_verification"):
             out["disableHostVerification"] = True
             self.findings.trap("host_verification_disabled", where)
-        self._file_or_data(block, FILE_DATA_PAIRS[3], dict(CLIENT_KEYS), where, "root_ca", out)
+        self._file_or_data(block, "root_ca", dict(CLIENT_KEYS), where, out)
         if block.get("force_tls"):
             out["forceTLS"] = True
         return out
@@ -159,8 +159,8 @@ class TLSRenderer:
 
     def worker(self, block, where):
         out = {}
-        for pair, kind in zip(FILE_DATA_PAIRS[:2], ("cert", "key")):
-            self._file_or_data(block, pair, dict(WORKER_KEYS), where, kind, out)
+        for kind in ("cert", "key"):
+            self._file_or_data(block, kind, dict(WORKER_KEYS), where, out)
         if block.get("client"):
             out["client"] = self.client(block["client"], where + ".client")
         return out

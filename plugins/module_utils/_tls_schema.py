@@ -49,13 +49,13 @@ ROOT_KEYS = (
     ("refresh_interval", "refreshInterval"),
 )
 
-# A file option and the data option that may replace it; the server refuses both at once.
-FILE_DATA_PAIRS = (
-    ("cert_file", "cert_data"),
-    ("key_file", "key_data"),
-    ("client_ca_files", "client_ca_data"),
-    ("root_ca_files", "root_ca_data"),
-)
+# Per kind of file, the file option and the data option that may replace it; the server refuses both at once.
+FILE_OR_DATA = {
+    "cert": ("cert_file", "cert_data"),
+    "key": ("key_file", "key_data"),
+    "client_ca": ("client_ca_files", "client_ca_data"),
+    "root_ca": ("root_ca_files", "root_ca_data"),
+}
 
 # Argument specs (Ansible) of the blocks; keep in sync with temporal_tls_config's DOCUMENTATION.
 SERVER_SPEC = dict(
