@@ -76,8 +76,8 @@ def leaf_argument_spec():
 
 
 LEAF_MUTUALLY_EXCLUSIVE = [("csr_path", "csr_content"), ("private_key_path", "csr_path"), ("private_key_path", "csr_content")]
+# The issuer's own options (ca_path for a local CA, vault_* for Vault) are the issuer's to check: the backend does.
 LEAF_REQUIRED_IF = [
-    ("state", "present", ("ca_path", "ca_private_key_path")),
     ("state", "present", ("private_key_path", "csr_path", "csr_content"), True),
 ]
 
@@ -175,7 +175,7 @@ def run_batch_module(module, backend_class):
     assert_required_cryptography_version(module)
     params = module.params
     spec = _batch_entry_spec()
-    validator = ArgumentSpecValidator(spec, mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE, required_if=LEAF_REQUIRED_IF[1:])
+    validator = ArgumentSpecValidator(spec, mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE, required_if=LEAF_REQUIRED_IF)
     backends = []
     for index, entry in enumerate(params["certificates"]):
         where = "certificates[{0}]".format(index)

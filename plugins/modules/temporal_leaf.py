@@ -412,8 +412,7 @@ def main():
         supports_check_mode=True,
         add_file_common_args=True,
         mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE,
-        # ca_path and ca_private_key_path are required for issuer=local only; the backend checks them.
-        required_if=[rule for rule in LEAF_REQUIRED_IF if "ca_path" not in rule[2]],
+        required_if=LEAF_REQUIRED_IF,
     )
     backend = LeafBackend
     if module.params["issuer"] == "vault":
