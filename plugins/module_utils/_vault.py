@@ -110,6 +110,9 @@ def _vault_errors(exc):
 class VaultClient:
     """The few Vault calls the issuer needs, each failure turned into one PKIError naming an option."""
 
+    # Signing needs a PKI role and login credentials up front; a client that only reads the mount needs neither.
+    signs = True
+
     def __init__(self, params):
         self.url = (params.get("vault_url") or "").strip().rstrip("/")
         if not self.url:
@@ -120,16 +123,16 @@ class VaultClient:
         if not self.mount:
             raise PKIError("vault_mount", "must name the PKI secrets engine's mount path, e.g. pki")
         self.role = params.get("vault_role")
-        if not self.role:
+        if self.signs and not self.role:
             raise PKIError("vault_role", "required when issuer is vault: the PKI role that signs (its {0}/sign/<role> endpoint)".format(self.mount))
         self.auth_method = params.get("vault_auth_method") or "token"
         self.token = params.get("vault_token")
         self.role_id = params.get("vault_role_id")
         self.secret_id = params.get("vault_secret_id")
         self.approle_mount = (params.get("vault_approle_mount") or "approle").strip("/")
-        if self.auth_method == "token" and not self.token:
+        if self.signs and self.auth_method == "token" and not self.token:
             raise PKIError("vault_token", "required when vault_auth_method is token: set it or VAULT_TOKEN")
-        if self.auth_method == "approle":
+        if self.signs and self.auth_method == "approle":
             for option in ("vault_role_id", "vault_secret_id"):
                 if not params.get(option):
                     raise PKIError(option, "required when vault_auth_method is approle")
