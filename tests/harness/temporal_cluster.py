@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -260,6 +259,9 @@ class Node(harness.Managed):
     """One temporal-server process running a node's services from the node's rendered config, under the node's
     supervisor (node_supervisor.py), which restarts it when server_tls asks and exits with it otherwise."""
 
+    # A graceful stop leaves the membership ring at once; the supervisor gives the server 25s for it.
+    grace = 30
+
     def __init__(self, binaries, fleet, name):
         self.name = name
         self.fleet = fleet
@@ -277,18 +279,6 @@ class Node(harness.Managed):
     def restarts(self):
         """How many times the supervisor has started the server (1 until a restart)."""
         return json.loads((self.fleet.node_dir(self.name) / "supervisor.json").read_text())["starts"]
-
-    def stop(self):
-        # A graceful stop leaves the membership ring at once. The supervisor stops the server within 25s; if it
-        # hangs, SIGKILL its process group, which the server is in.
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        self._log.close()
 
     def alive(self):
         return self.proc.poll() is None

@@ -59,7 +59,10 @@ def wait_for_port(port, proc, timeout=30.0):
 
 
 class Managed:
-    """A started process, stopped by PID on stop() or when leaving a with block."""
+    """A started process, stopped by PID on stop() or when leaving a with block: SIGTERM, and after `grace`
+    seconds SIGKILL to its process group (it leads one), which takes whatever it started along."""
+
+    grace = 5
 
     def __init__(self, args, log_path, env=None):
         self.log_path = Path(log_path)
@@ -71,9 +74,9 @@ class Managed:
         if self.proc.poll() is None:
             os.kill(self.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=self.grace)
             except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
+                os.killpg(self.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self._log.close()
 
