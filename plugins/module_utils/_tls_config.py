@@ -36,18 +36,20 @@ class TLSConfigOutcome:
         self.diffs = []
         self.warnings = []
         self.result = {}
+        # The outputs that hold a private key, written or not: their mode is 0600 whatever the mode option says.
+        self.private = set()
 
     @property
     def changed(self):
         return bool(self.files)
 
 
-def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view, secret):
-    """Stage a file unless its content stays; secret: it holds a private key, so it is written private."""
+def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
+    """Stage a file unless its content stays; it is written private when outcome.private names it."""
     new_bytes = new_text.encode("utf-8")
     if old_bytes == new_bytes:
         return False
-    outcome.files.append(StagedFile(option, path, new_bytes, secret))
+    outcome.files.append(StagedFile(option, path, new_bytes, path in outcome.private))
     outcome.diffs.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
     return True
 
@@ -77,15 +79,17 @@ class TLSConfigBackend:
         outcome.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
 
         server_changed = False
+        for output in ("config_path", "env_path"):
+            if p.get(output) and renderer.embeds_key:
+                outcome.private.add(p[output])
         if p.get("config_path"):
-            server_changed |= self._config(outcome, tls, renderer.embeds_key)
+            server_changed |= self._config(outcome, tls)
         if p.get("env_path"):
             env = server_env(tls, outcome.warnings)
             outcome.result["server_env"] = mask_env(env)
             old = read_optional(p["env_path"], "env_path")
             text = env_file_text(env, "env_path")
-            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text),
-                                     renderer.embeds_key)
+            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
         if p.get("client"):
             self._client(outcome, p["client"])
 
@@ -93,7 +97,7 @@ class TLSConfigBackend:
         outcome.result.update(restart_required=bool(reasons), restart_reasons=reasons)
         return outcome
 
-    def _config(self, outcome, tls, secret):
+    def _config(self, outcome, tls):
         path = self.params["config_path"]
         old = read_optional(path, "config_path")
         old_text = old.decode("utf-8") if old is not None else ""
@@ -107,7 +111,7 @@ class TLSConfigBackend:
                 "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(path)
             )
         before_view = dump_block(diff_tls(before)) if before is not None else ""
-        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)), secret)
+        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
 
     def _client(self, outcome, client):
         if client.get("embed") and client.get("env_path"):
@@ -121,20 +125,20 @@ class TLSConfigBackend:
             old = read_optional(path, "client.toml_path")
             document = toml_loads(old.decode("utf-8"), "client.toml_path", path) if old else {}
             merged = merge_profile(document, client["profile"], profile)
+            # Private while any profile in the file, this one or another, holds a key.
+            if any(CLIENT_DATA_KEYS["client_key_path"] in (entry.get("tls") or {}) for entry in merged["profile"].values()):
+                outcome.private.add(path)
             if merged != document or old is None:
                 text = toml_dumps(merged)
                 name = client["profile"]
                 before, after = (document.get("profile") or {}).get(name), merged["profile"][name]
                 views = [toml_dumps(diff_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
-                # Private while any profile in the file, this one or another, holds a key.
-                secret = any(CLIENT_DATA_KEYS["client_key_path"] in (entry.get("tls") or {}) for entry in merged["profile"].values())
-                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1], secret)
+                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")
             text = env_file_text(env, "client.env_path")
-            # Paths only (embed is refused above): no key in it.
-            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text),
-                   False)
+            # Paths only (embed is refused above): never private.
+            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

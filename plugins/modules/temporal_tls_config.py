@@ -423,7 +423,6 @@ backup_files:
   sample: {config_path: /etc/temporal/config.yaml.1234.2026-11-24@06:00:00~}
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -517,7 +516,7 @@ def main():
     changed = outcome.changed or bool(completed)
     client = module.params.get("client") or {}
     paths = [module.params.get("config_path"), module.params.get("env_path"), client.get("toml_path"), client.get("env_path")]
-    changed = apply_file_attributes(module, [(path, _key_mode(path)) for path in paths], changed)
+    changed = apply_file_attributes(module, [(path, "0600" if path in outcome.private else None) for path in paths], changed)
     if module._diff:
         result["diff"] = outcome.diffs
     for warning in outcome.warnings:
@@ -525,15 +524,6 @@ def main():
     if not module.params["return_rendered"]:
         short_invocation(module, result, return_rendered=False)
     module.exit_json(changed=changed, **result)
-
-
-def _key_mode(path):
-    """0600 for an output that holds a client key inline; None (the mode option) for the rest."""
-    if not path or not os.path.exists(path):
-        return None
-    with open(path, "rb") as handle:
-        holds_key = any(marker in handle.read() for marker in (b"keyData", b"KEY_DATA", b"client_key_data"))
-    return "0600" if holds_key else None
 
 
 if __name__ == "__main__":
