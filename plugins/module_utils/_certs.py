@@ -7,9 +7,9 @@ Private to this collection: not a public API."""
 from __future__ import annotations
 
 import datetime
-import re
 
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import PEM_BLOCK
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import describe_key, public_key_sha256, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils._names import sans_of
 
@@ -21,8 +21,6 @@ try:
 except ImportError:
     pass  # reported by _cryptography_dep.assert_required_cryptography_version
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
-
 # Clocks on nodes drift; a certificate that starts a little in the past works everywhere at once.
 BACKDATE = datetime.timedelta(minutes=5)
 
@@ -33,7 +31,7 @@ def utcnow():
 
 def load_pem_certificates(data, option, path):
     """Every CERTIFICATE block of a PEM file, in order. Any other block or junk is an error."""
-    blocks = list(_PEM_BLOCK.finditer(data))
+    blocks = list(PEM_BLOCK.finditer(data))
     if not blocks:
         raise PKIError(option, "{0} holds no PEM certificate".format(path))
     certs = []

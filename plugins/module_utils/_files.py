@@ -42,7 +42,8 @@ LOCK_TIMEOUT = 300
 FAULT_ENV = "_MTLS_TEMPORAL_FAULT_POINT"
 _fault_state = {"passed": 0}
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
+# One PEM block: its label, its base64 body. Here, with no cryptography, so that node-side code can read PEM too.
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 _PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 
 
@@ -88,7 +89,7 @@ def first_certificate_der(data):
     (a key, junk, a body that is not base64). Base64 only, no cryptography: nodes that get files need no library."""
     if _PEM_CERTIFICATE not in data or b"PRIVATE KEY" in data:
         return None
-    blocks = _PEM_BLOCK.findall(data)
+    blocks = PEM_BLOCK.findall(data)
     if not blocks or any(label != b"CERTIFICATE" for label, _body in blocks):
         return None
     try:
