@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import socket
 import subprocess
 
 import pytest
@@ -95,13 +94,7 @@ def test_the_frontend_refuses_a_plaintext_client(cluster, fleet):
 
 def test_the_served_frontend_certificate_is_the_one_node_certs_shipped(cluster, fleet):
     ident = fleet.identity("cli")
-    context = ssl.create_default_context(cafile=ident["ca"])
-    context.set_alpn_protocols(["h2"])
-    context.load_cert_chain(ident["cert"], ident["key"])
-    host, port = fleet.frontend_address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=temporal_cluster.FRONTEND_NAME) as tls:
-            served = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+    served = x509.load_der_x509_certificate(temporal_cluster.tls12_handshake(fleet.frontend_address, ident["ca"], ident["cert"], ident["key"]))
     shipped = x509.load_pem_x509_certificate((fleet.tls_dir("node1") / "frontend.pem").read_bytes())
     assert served == shipped
 

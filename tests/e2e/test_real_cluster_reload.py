@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import socket
-import ssl
 import time
 
 import pytest
@@ -35,12 +33,7 @@ def fleet(tmp_path_factory):
 def served_frontend_certificate(fleet, server_name=temporal_cluster.FRONTEND_NAME):
     """The certificate the frontend serves to a client that sends server_name (SNI)."""
     ident = fleet.identity("cli")
-    context = ssl.create_default_context(cafile=ident["ca"])
-    context.load_cert_chain(ident["cert"], ident["key"])
-    host, port = fleet.frontend_address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=server_name) as tls:
-            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+    return x509.load_der_x509_certificate(temporal_cluster.tls12_handshake(fleet.frontend_address, ident["ca"], ident["cert"], ident["key"], server_name))
 
 
 def shipped_certificate(fleet, node, name):

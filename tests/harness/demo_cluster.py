@@ -50,22 +50,6 @@ def binaries():
     return directory
 
 
-def _listenable(address, port):
-    """Whether a server could listen on address:port now. SO_REUSEADDR, as the server's own listeners set it: the
-    connections of the last run that linger in TIME_WAIT do not keep its ports from the next one."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((address, port))
-        except OSError:
-            return False
-    return True
-
-
-def _all_free(addresses):
-    return all(_listenable(address, port) for address in addresses for ports in temporal_cluster.PORTS.values() for port in ports.values())
-
-
 def fleet_at(root):
     """The demo's fleet under root. A rerun keeps the previous run's node addresses (their certificates name them)
     and each node's rendered config, so the playbook finds nothing to change; only the cluster's data is new."""
@@ -77,7 +61,7 @@ def fleet_at(root):
     for state in [*root.glob("node*/server-*.log"), *root.glob("node*/supervisor.json")]:
         state.unlink()
     fleet = temporal_cluster.Fleet(root)
-    if saved and sorted(saved) == sorted(fleet.services) and _all_free(saved.values()):
+    if saved and sorted(saved) == sorted(fleet.services) and temporal_cluster.addresses_free(saved.values()):
         fleet.addresses = {node: saved[node] for node in fleet.services}
         for node in fleet.services:
             base = fleet.base_config(node)

@@ -61,8 +61,11 @@ def server_binaries():
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
-def _free(address, port):
+def _listenable(address, port):
+    """Whether a server could listen on address:port now. SO_REUSEADDR, as the server's own listeners set it: the
+    connections of an earlier run that linger in TIME_WAIT do not keep its ports from the next one."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((address, port))
         except OSError:
@@ -70,12 +73,17 @@ def _free(address, port):
     return True
 
 
+def addresses_free(addresses):
+    """Whether every port of PORTS is free on each of the addresses."""
+    return all(_listenable(address, port) for address in addresses for ports in PORTS.values() for port in ports.values())
+
+
 def pick_addresses(count=3):
     """Addresses 127.A.B.11.. whose ports are all free, A.B picked at random so parallel clusters do not meet."""
     for _attempt in range(50):
         prefix = "127.{0}.{1}.".format(random.randint(100, 250), random.randint(1, 250))
         addresses = [prefix + str(11 + index) for index in range(count)]
-        if all(_free(address, port) for address in addresses for ports in PORTS.values() for port in ports.values()):
+        if addresses_free(addresses):
             return addresses
     raise RuntimeError("no free loopback address range for a cluster")
 
@@ -178,8 +186,8 @@ class Fleet:
         """A further node configured as `like` (its rendered config, TLS files and identities, under its own
         directory and on the next free address), running `services`: what a test then changes in it is the point."""
         prefix = self.addresses[like].rsplit(".", 1)[0] + "."
-        address = next(prefix + str(last) for last in range(14, 250) if all(
-            _free(prefix + str(last), port) for ports in PORTS.values() for port in ports.values()) and prefix + str(last) not in self.addresses.values())
+        address = next(prefix + str(last) for last in range(14, 250)
+                       if prefix + str(last) not in self.addresses.values() and addresses_free([prefix + str(last)]))
         shutil.copytree(self.node_dir(like), self.node_dir(name), ignore=shutil.ignore_patterns("*.log"))
         text = self.config_path(like).read_text().replace(str(self.node_dir(like)) + "/", str(self.node_dir(name)) + "/")
         self.config_path(name).write_text(text.replace(self.addresses[like], address))
@@ -438,10 +446,11 @@ class WorkflowLoop(harness.Managed):
 UNKNOWN_CA = "UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|unknown ca|bad certificate"
 
 
-def tls12_handshake(address, ca, chain=None, key=None):
-    """A TLS 1.2 handshake with a frontend as FRONTEND_NAME, presenting chain and key if given; ssl.SSLError when
-    refused. Under 1.2 the server's verdict on the client certificate is part of the handshake itself; under 1.3 it
-    comes after the client's Finished, and a closed socket can race the alert."""
+def tls12_handshake(address, ca, chain=None, key=None, server_name=FRONTEND_NAME):
+    """A TLS 1.2 handshake with a frontend, sending server_name (SNI) and presenting chain and key if given; returns
+    the DER of the certificate the frontend served, ssl.SSLError when refused. Under 1.2 the server's verdict on the
+    client certificate is part of the handshake itself; under 1.3 it comes after the client's Finished, and a closed
+    socket can race the alert."""
     context = ssl.create_default_context(cafile=ca)
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(["h2"])
@@ -449,8 +458,8 @@ def tls12_handshake(address, ca, chain=None, key=None):
         context.load_cert_chain(chain, key)
     host, port = address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=FRONTEND_NAME):
-            pass
+        with context.wrap_socket(raw, server_hostname=server_name) as tls:
+            return tls.getpeercert(binary_form=True)
 
 
 def python_worker(fleet, task_queue, identity="cli", timeout=90):
