@@ -8,7 +8,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 module="$repo/tests/harness/clients/go"
 pin="$(cat "$module/go.mod" "$module/go.sum" "$module/main.go" | sha256sum | cut -c1-12)"
-cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+# shellcheck source=scripts/cache-root.sh
+. "$repo/scripts/cache-root.sh"
 out="$cache/go-client-$pin"
 if [ -x "$out/go-worker" ]; then
     echo "$out/go-worker"

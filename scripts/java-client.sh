@@ -9,7 +9,8 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 project="$repo/tests/harness/clients/java"
 # Paths as well as contents: a renamed or removed source changes the build too.
 pin="$(cd "$project" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
-cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+# shellcheck source=scripts/cache-root.sh
+. "$repo/scripts/cache-root.sh"
 out="$cache/java-client-$pin"
 if [ -f "$out/java-client.jar" ]; then
     echo "$out/java-client.jar"

@@ -8,7 +8,8 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 module="$repo/tests/temporal_server"
 version="$(awk '$1 == "go.temporal.io/server" {print $2}' "$module/go.mod")"
 pin="$(cat "$module/go.mod" "$module/go.sum" | sha256sum | cut -c1-12)"
-cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+# shellcheck source=scripts/cache-root.sh
+. "$repo/scripts/cache-root.sh"
 out="$cache/temporal-server-$version-$pin"
 if [ -x "$out/temporal-server" ] && [ -x "$out/tdbg" ]; then
     echo "$out"

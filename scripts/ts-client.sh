@@ -7,7 +7,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 clients="$repo/tests/harness/clients"
 pin="$(cat "$clients/package.json" "$clients/package-lock.json" | sha256sum | cut -c1-12)"
-cache="${MTLS_TEMPORAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtls-temporal}"
+# shellcheck source=scripts/cache-root.sh
+. "$repo/scripts/cache-root.sh"
 out="$cache/ts-client-$pin"
 if [ -d "$out/node_modules/@temporalio/worker" ]; then
     echo "$out"
