@@ -461,6 +461,19 @@ RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env")
 ENTRY_SPECS = dict(server=SERVER_SPEC, group=dict(server=dict(type="dict", options=SERVER_SPEC), client=dict(type="dict", options=CLIENT_SPEC)))
 
 
+def _secrets_of_entries(params):
+    """The key_data of each host override and remote cluster entry. Those entries are free-form dicts, which
+    Ansible's no_log never reaches, so the module masks these values itself before anything can echo them."""
+    frontend = params.get("frontend") or {}
+    blocks = []
+    for entries in (frontend.get("host_overrides"), params.get("remote_clusters")):
+        for entry in (entries or {}).values():
+            if isinstance(entry, dict):
+                blocks += [entry, entry.get("server")]
+    secret_options = [option for option, spec in SERVER_SPEC.items() if spec.get("no_log")]
+    return [str(block[option]) for block in blocks if isinstance(block, dict) for option in secret_options if block.get(option)]
+
+
 def validate_entry(value, where, kind):
     """Type a free-form host override or remote cluster entry with the same spec as its fixed siblings."""
     if not isinstance(value, dict):
@@ -495,6 +508,7 @@ def main():
         supports_check_mode=True,
         add_file_common_args=True,
     )
+    module.no_log_values.update(_secrets_of_entries(module.params))
     assert_required_cryptography_version(module)
     client = module.params["client"] or {}
     outputs = [module.params["config_path"], module.params["env_path"], client.get("toml_path"), client.get("env_path")]

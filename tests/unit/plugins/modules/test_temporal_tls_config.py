@@ -555,6 +555,22 @@ def test_toml_embed_holds_pem_and_is_private(run_module, material, tmp_path):
     assert bad.failed and bad.msg.startswith("client.env_path: PEM text does not survive env files")
 
 
+def test_key_data_of_free_form_entries_stays_out_of_results(run_module, material, tmp_path):
+    """host_overrides and remote_clusters entries are free-form dicts, which Ansible's no_log does not reach."""
+    key = Path(material["frontend"]["private_key_path"]).read_text()
+    cert = Path(material["frontend"]["path"]).read_text()
+    args = full_args(material, tmp_path)
+    args["frontend"]["host_overrides"] = {"acme.temporal.test": {"cert_data": cert, "key_data": key, "require_client_auth": False}}
+    args["remote_clusters"] = {"standby": {"server": {"cert_data": cert, "key_data": key, "require_client_auth": True}}}
+    for check_mode in (True, False):
+        run = run_module(temporal_tls_config.main, args, check_mode=check_mode, diff=True)
+        assert not run.failed, run.msg
+        assert "PRIVATE KEY" not in json.dumps(run.result)
+    broken = dict(args, refresh_interval="soon")
+    run = run_module(temporal_tls_config.main, broken)
+    assert run.failed and "PRIVATE KEY" not in json.dumps(run.result)
+
+
 def test_toml_stays_private_while_another_profile_holds_a_key(run_module, material, tmp_path):
     run_module(temporal_tls_config.main, client_args(material, tmp_path, embed=True))
     added = run_module(temporal_tls_config.main, client_args(material, tmp_path, profile="by-path"))
