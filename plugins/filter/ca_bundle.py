@@ -42,22 +42,17 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import load_pem_certificates, pem_of
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import ca_bundle_pem
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 
 
 def ca_bundle(pem_texts):
     if isinstance(pem_texts, (str, bytes)) or not isinstance(pem_texts, (list, tuple)):
         raise AnsibleFilterError("ca_bundle: expects a list of PEM texts, got {0}".format(type(pem_texts).__name__))
-    certs = []
-    for number, text in enumerate(pem_texts, start=1):
-        try:
-            certs.extend(load_pem_certificates(to_bytes(text), "ca_bundle", "item {0}".format(number)))
-        except PKIError as exc:
-            raise AnsibleFilterError(str(exc))
-    # sorted() is stable, also with reverse=True: equal start times keep the given order.
-    certs = sorted(certs, key=lambda cert: cert.not_valid_before_utc, reverse=True)
-    return to_text(pem_of(certs))
+    try:
+        return to_text(ca_bundle_pem([("item {0}".format(number), to_bytes(text)) for number, text in enumerate(pem_texts, start=1)], "ca_bundle"))
+    except PKIError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 class FilterModule:

@@ -129,6 +129,6 @@ class CABackend(IssueBackend):
             differences.append("name constraints differ")
         return differences
 
-    def extra_files(self, outcome, cert, key, reissued):
+    def extra_files(self, plan, cert, key, reissued):
         if self.params.get("chain_path"):
-            stage_chain(outcome, "chain_path", self.params["chain_path"], [cert] + chain_without_root(self.issuer_chain), reissued)
+            stage_chain(plan, "chain_path", self.params["chain_path"], [cert] + chain_without_root(self.issuer_chain), reissued)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import PEM_BLOCK
+from ansible_collections.mtls.temporal.plugins.module_utils._files import PEM_BLOCK, read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import describe_key, public_key_sha256, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils._names import sans_of
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 
 try:
     from cryptography import x509
@@ -108,8 +110,8 @@ def certificate_facts(cert):
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
         "serial_number": format(cert.serial_number, "x"),
-        "not_before": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "not_before": timestamp(cert.not_valid_before_utc),
+        "not_after": timestamp(cert.not_valid_after_utc),
         "dns_names": dns,
         "ip_addresses": [str(a) for a in ips],
         "is_ca": bool(bc and bc.ca),
@@ -165,9 +167,9 @@ def check_not_outliving(not_after, issuer, option, what):
             option,
             "the {0} would end on {1} but its issuer {2} ends on {3}; shorten {4} or renew the issuer first".format(
                 what,
-                not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                timestamp(not_after),
                 issuer.subject.rfc4514_string(),
-                issuer.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                timestamp(issuer.not_valid_after_utc),
                 option,
             ),
         )
@@ -198,3 +200,45 @@ def sign_certificate(subject, public_key, issuer_key, issuer_cert, not_before, n
             aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key())
         builder = builder.add_extension(aki, critical=False)
     return builder.sign(issuer_key, signature_hash(issuer_key))
+
+
+def ca_bundle_pem(members, option):
+    """One CA bundle of the certificates of members ((where, PEM bytes) pairs), ordered by notBefore, the newest first:
+    Temporal's hot reload notices only a change of a CA file's first certificate. Certificates that start at the same
+    time keep the order they were given in (sorted() is stable, also in reverse)."""
+    certs = []
+    for where, pem in members:
+        certs.extend(load_pem_certificates(pem, option, where))
+    return pem_of(sorted(certs, key=lambda cert: cert.not_valid_before_utc, reverse=True))
+
+
+class CertInfoBackend(Backend):
+    """temporal_cert_info's backend: the facts of each file's certificates, and whether the given CAs issued it."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+
+    def plan(self):
+        p = self.params
+        now = utcnow()
+        issuers = None
+        if p["issuer_path"]:
+            issuers = load_pem_certificates(read_required(p["issuer_path"], "issuer_path"), "issuer_path", p["issuer_path"])
+        elif p["issuer_content"]:
+            issuers = load_pem_certificates(p["issuer_content"].encode("utf-8"), "issuer_content", "issuer_content")
+        files = []
+        for path in p["paths"]:
+            data = read_optional(path, "paths")
+            entry = dict(path=path, exists=data is not None, certificates=[], issued_by_issuer=None)
+            if data is not None:
+                certs = load_pem_certificates(data, "paths", path)
+                for cert in certs:
+                    facts = certificate_facts(cert)
+                    facts["days_left"] = (cert.not_valid_after_utc - now).days
+                    entry["certificates"].append(facts)
+                if issuers is not None:
+                    entry["issued_by_issuer"] = any(is_issued_by(certs[0], issuer) for issuer in issuers)
+            files.append(entry)
+        plan = Plan()
+        plan.result = dict(files=files)
+        return plan

@@ -23,8 +23,12 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     key_usage_names,
     load_pem_certificates,
     pem_of,
+    utcnow,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import check_target, read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -43,8 +47,6 @@ FILTER_FIELDS = (
     ("organizational_unit", "organizationalUnit"),
     ("subject_alternative_name", "subjectAlternativeName"),
 )
-
-_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _subject(cert):
@@ -65,8 +67,8 @@ def bundle_facts(cert):
     return {
         "subject": _subject(cert),
         "issuer": cert.issuer.rfc4514_string(),
-        "not_before": cert.not_valid_before_utc.strftime(_TIME),
-        "not_after": cert.not_valid_after_utc.strftime(_TIME),
+        "not_before": timestamp(cert.not_valid_before_utc),
+        "not_after": timestamp(cert.not_valid_after_utc),
         "fingerprint_sha1": sha1_of(cert),
         "fingerprint_sha256": sha256_of(cert),
         "is_root": is_self_signed(cert),
@@ -164,7 +166,7 @@ def validate_client(path, certs, bundle, now, option):
     if "digital_signature" not in key_usage_names(leaf):
         raise PKIError(option, "{0} has no keyUsage digitalSignature, which Temporal Cloud requires".format(where))
     if leaf.not_valid_after_utc <= now:
-        raise PKIError(option, "{0} expired on {1}".format(where, leaf.not_valid_after_utc.strftime(_TIME)))
+        raise PKIError(option, "{0} expired on {1}".format(where, timestamp(leaf.not_valid_after_utc)))
     for cert in certs:
         problem = signature_problem(cert)
         if problem:
@@ -186,7 +188,7 @@ def validate_client(path, certs, bundle, now, option):
     issuer = chain[1] if len(chain) > 1 else anchor
     if leaf.not_valid_after_utc > issuer.not_valid_after_utc:
         raise PKIError(option, "{0} ends on {1}, after its issuer {2} ({3}); a leaf must expire before its CA".format(
-            where, leaf.not_valid_after_utc.strftime(_TIME), _subject(issuer), issuer.not_valid_after_utc.strftime(_TIME)))
+            where, timestamp(leaf.not_valid_after_utc), _subject(issuer), timestamp(issuer.not_valid_after_utc)))
     # The whole path as Cloud builds it: what the client presents, then the bundle from the anchor up to a root.
     full = chain + [anchor]
     while not is_self_signed(full[-1]):
@@ -201,7 +203,7 @@ def validate_client(path, certs, bundle, now, option):
             raise PKIError(option, "{0}: two certificates of its chain have the distinguished name {1} (compared case-insensitively); "
                                    "Temporal Cloud requires every DN from leaf to root to be distinct".format(path, _subject(cert)))
         seen[name] = cert
-    return dict(path=path, subject=_subject(leaf), not_after=leaf.not_valid_after_utc.strftime(_TIME),
+    return dict(path=path, subject=_subject(leaf), not_after=timestamp(leaf.not_valid_after_utc),
                 fingerprint_sha1=sha1_of(leaf), ca_fingerprint_sha1=sha1_of(anchor), ca_subject=_subject(anchor))
 
 
@@ -266,3 +268,77 @@ def bundle_pem(bundle):
 
 def base64_of(data):
     return base64.b64encode(data).decode("ascii")
+
+
+def _bundle_view(data):
+    """The diff's view of a bundle file: facts of its certificates."""
+    if data is None:
+        return {}
+    try:
+        certs = load_pem_certificates(data, "path", "bundle")
+    except PKIError:
+        return {"certificates": "(not a PEM certificate bundle)"}
+    return {"certificates": [{name: facts[name] for name in ("subject", "not_after", "fingerprint_sha1")}
+                             for facts in (bundle_facts(cert) for cert in certs)]}
+
+
+def _filters_view(data):
+    if data is None:
+        return {}
+    filters = read_filters_document(data)
+    return {"filters": filters if filters is not None else "(not a filters document)"}
+
+
+class CloudBundleBackend(Backend):
+    """temporal_cloud_ca_bundle's backend: the bundle and the filters, checked, and what to write of them."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.paths = [params["path"], params["filters_path"]]
+
+    def plan(self):
+        params, now = self.params, utcnow()
+        plan = Plan()
+        sources = read_sources([(path, read_required(path, "ca_paths")) for path in params["ca_paths"]], "ca_paths")
+        bundle, duplicates = assemble(sources)
+        validate_bundle(bundle, "ca_paths")
+        expired = [dict(path=path, subject=cert.subject.rfc4514_string(), not_after=timestamp(cert.not_valid_after_utc))
+                   for path, cert in expired_in(bundle, now)]
+        plan.warnings = ["ca_paths: {path}: {subject} expired on {not_after}; Temporal Cloud rejects every client certificate it issued".format(**entry)
+                         for entry in expired]
+        clients = []
+        for path in params["client_cert_paths"]:
+            certs = load_pem_certificates(read_required(path, "client_cert_paths"), "client_cert_paths", path)
+            clients.append(validate_client(path, certs, bundle, now, "client_cert_paths"))
+        filters = normalize_filters(params["filters"], "filters") if params["filters"] is not None else None
+        pem = bundle_pem(bundle)
+        self._stage(plan, pem, filters)
+        plan.result = dict(
+            certificates=[bundle_facts(cert) for _path, cert in bundle],
+            fingerprints=[sha1_of(cert) for _path, cert in bundle],
+            bundle_base64=base64_of(pem),
+            bundle_size=len(pem),
+            duplicates=duplicates,
+            expired=expired,
+            clients=clients,
+            filters=filters,
+            path=params["path"],
+            filters_path=params["filters_path"],
+        )
+        return plan
+
+    def _stage(self, plan, pem, filters):
+        plan.diff = []
+        outputs = [("path", pem, _bundle_view)]
+        if self.params["filters_path"]:
+            outputs.append(("filters_path", filters_document(filters), _filters_view))
+        for option, data, view in outputs:
+            path = self.params[option]
+            if not path:
+                continue
+            check_target(path, option)
+            plan.attributes.append((path, None))
+            current = read_optional(path, option)
+            if current != data:
+                plan.write(option, path, data)
+                plan.diff.append(dict(before_header=path, after_header=path, before=view(current), after=view(data)))

@@ -6,19 +6,10 @@ Private to this collection: not a public API."""
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import (
-    generate_private_key,
-    key_file_needs_rewrite,
-    key_type_of,
-    load_private_key,
-    public_key_sha256,
-    same_public_key,
-    serialize_private_key,
-    signature_hash,
-)
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils._keys import KeyFile, key_type_of, public_key_sha256, same_public_key, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils._names import build_subject
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 
 try:
     from cryptography import x509
@@ -37,46 +28,38 @@ def _csr_file_matches(path, key):
         return False
 
 
-class CSRBackend:
-    def __init__(self, params):
+class CSRBackend(Backend):
+    def __init__(self, params, check_mode=False):
         self.params = params
         self.subject = build_subject(params)
+        self.paths = [params["private_key_path"], params.get("csr_path")]
 
     def plan(self):
-        """(files to write, reason or None, detail, csr PEM text, key)."""
         p = self.params
-        path = p["private_key_path"]
-        pem = read_optional(path, "private_key_path")
-        key, reason, detail = None, None, None
-        if pem is not None:
-            try:
-                key = load_private_key(pem, None, "private_key_path", path)
-            except PKIError:
-                if not p["force"]:
-                    raise
-                reason, detail = "forced", "unreadable private key replaced (force)"
-        if key is None:
-            reason = reason or "created"
-            detail = detail or "no private key at {0}".format(path)
-        elif p["force"]:
-            reason, detail = "forced", "force is set"
-        elif key_type_of(key) != p["key_type"]:
-            reason, detail = "drift", "key type is {0}, {1} asked".format(key_type_of(key) or "unsupported", p["key_type"])
-        files = []
+        plan = Plan()
+        key_file = KeyFile("private_key_path", p["private_key_path"], p["force"])
+        reason, detail = self._decide(key_file)
         if reason is not None:
-            key = generate_private_key(p["key_type"])
-            files.append(StagedFile("private_key_path", path, serialize_private_key(key, p["private_key_format"]), True))
-        else:
-            rewrite = key_file_needs_rewrite(pem, key, p["private_key_format"], None)
-            if rewrite:
-                detail = rewrite
-                files.append(StagedFile("private_key_path", path, serialize_private_key(key, p["private_key_format"]), True))
-        csr = x509.CertificateSigningRequestBuilder().subject_name(self.subject).sign(key, signature_hash(key))
-        csr_pem = csr.public_bytes(serialization.Encoding.PEM)
+            key_file.replace(p["key_type"])
+        detail = key_file.stage(plan, p["private_key_format"]) or detail
+        key = key_file.key
+        csr_pem = x509.CertificateSigningRequestBuilder().subject_name(self.subject).sign(key, signature_hash(key)).public_bytes(serialization.Encoding.PEM)
         if p.get("csr_path") and (reason is not None or not _csr_file_matches(p["csr_path"], key)):
-            files.append(StagedFile("csr_path", p["csr_path"], csr_pem, False))
-        return files, reason, detail, csr_pem.decode("ascii"), key
+            plan.write("csr_path", p["csr_path"], csr_pem)
+        plan.attributes = [(p["private_key_path"], p["private_key_mode"]), (p.get("csr_path"), None)]
+        plan.result = dict(csr=csr_pem.decode("ascii"), reason=reason, reason_detail=detail, private_key_path=p["private_key_path"],
+                           key_type=key_type_of(key), public_key_sha256=public_key_sha256(key))
+        return plan
 
-    @staticmethod
-    def key_facts(key):
-        return dict(key_type=key_type_of(key), public_key_sha256=public_key_sha256(key))
+    def _decide(self, key_file):
+        """(reason, detail) for a new key, or (None, None) when the key stands."""
+        p = self.params
+        if key_file.unreadable:
+            return "forced", "unreadable private key replaced (force)"
+        if key_file.key is None:
+            return "created", "no private key at {0}".format(p["private_key_path"])
+        if p["force"]:
+            return "forced", "force is set"
+        if key_type_of(key_file.key) != p["key_type"]:
+            return "drift", "key type is {0}, {1} asked".format(key_type_of(key_file.key) or "unsupported", p["key_type"])
+        return None, None

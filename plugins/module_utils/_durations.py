@@ -94,3 +94,11 @@ def go_duration(delta):
     if secs:
         out += "{0}s".format(secs)
     return out
+
+
+# The one form of every time the collection shows: UTC, to the second.
+TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def timestamp(moment):
+    return moment.strftime(TIMESTAMP)

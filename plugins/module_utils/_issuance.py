@@ -21,49 +21,25 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     pem_of,
     utcnow,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._durations import RenewBefore, parse_duration
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import RenewBefore, parse_duration, timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional, read_required
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import (
-    generate_private_key,
-    key_file_needs_rewrite,
-    key_type_of,
-    load_private_key,
-    same_public_key,
-    serialize_private_key,
-)
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._keys import KeyFile, key_type_of, load_private_key, same_public_key
 from ansible_collections.mtls.temporal.plugins.module_utils._names import same_dn
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 
 # Facts shown in --diff: enough to see what changes, never key material.
 DIFF_FACTS = (
     "subject", "issuer", "serial_number", "not_before", "not_after", "dns_names", "ip_addresses",
     "extended_key_usage", "key_type", "fingerprint_sha256",
 )
+# What temporal_leaf_batch returns of each certificate.
+BATCH_RESULT_FACTS = ("subject", "issuer", "serial_number", "not_before", "not_after", "dns_names", "ip_addresses",
+                      "key_type", "public_key_sha256", "fingerprint_sha256", "fingerprint_sha1")
 
 
 class IssuerNotCreatedYet(Exception):
     """Check mode: the issuer comes from an earlier task that check mode did not run."""
-
-
-class Outcome:
-    """What a run would do: files to write or remove, the reason, the facts before and after."""
-
-    def __init__(self):
-        self.files = []
-        self.removals = []
-        self.pending = False  # check mode: a change is certain but cannot be built yet
-        self.reason = None
-        self.details = []
-        self.certificate = None
-        self.before = None
-        self.warnings = []
-
-    @property
-    def changed(self):
-        return bool(self.files or self.removals or self.pending)
-
-    def write(self, option, path, data, secret=False):
-        self.files.append(StagedFile(option, path, data, secret))
 
 
 def load_issuer_chain(path_option, key_option, passphrase_option, params, now, check_mode=False):
@@ -90,7 +66,7 @@ def check_issuer_certificate(ca, option, where, now):
         raise PKIError(option, "{0} ({1}) has a keyUsage without keyCertSign".format(where, subject))
     if now > ca.not_valid_after_utc:
         raise PKIError(
-            option, "the CA {0} in {1} expired on {2}".format(subject, where, ca.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            option, "the CA {0} in {1} expired on {2}".format(subject, where, timestamp(ca.not_valid_after_utc))
         )
 
 
@@ -127,7 +103,7 @@ def chain_without_root(chain):
     return [c for c in chain if not is_self_signed(c)]
 
 
-def stage_chain(outcome, option, path, chain, reissued):
+def stage_chain(plan, option, path, chain, reissued):
     """Write a chain file when the certificate changed or the file does not hold exactly chain."""
     existing = read_optional(path, option)
     if not reissued and existing is not None:
@@ -136,10 +112,10 @@ def stage_chain(outcome, option, path, chain, reissued):
                 return
         except PKIError:
             pass  # unreadable: replaced below
-    outcome.write(option, path, pem_of(chain))
+    plan.write(option, path, pem_of(chain))
 
 
-class IssueBackend:
+class IssueBackend(Backend):
     """Subclasses set self.subject and implement load_issuer, extensions, drift and extra_files."""
 
     key_option = "private_key_path"
@@ -157,6 +133,7 @@ class IssueBackend:
         self.issuer_chain = []
         self.issuer_key = None
         self.csr = None
+        self.paths = [params.get(option) for option in self.path_options]
 
     # --- subclass hooks -------------------------------------------------------------------------
     def load_issuer(self):
@@ -168,7 +145,7 @@ class IssueBackend:
     def drift(self, cert):
         raise NotImplementedError
 
-    def extra_files(self, outcome, cert, key, reissued):
+    def extra_files(self, plan, cert, key, reissued):
         """Stage dependent files (chain, PKCS#12)."""
 
     passphrase_option = None
@@ -185,74 +162,87 @@ class IssueBackend:
         return self.issuer_chain[0] if self.issuer_chain else None
 
     def plan(self):
+        plan = Plan()
         if self.params["state"] == "absent":
-            return self.plan_absent()
-        outcome = Outcome()
-        p = self.params
+            self._report(plan, None, [], None, self._remove(plan))
+            return plan
         try:
             self.load_issuer()
         except IssuerNotCreatedYet as exc:
-            outcome.pending = True
-            outcome.reason = "created"
-            outcome.details.append("{0} does not exist yet (an earlier task would create it); reported as to be created".format(exc))
-            outcome.warnings.extend(outcome.details)
-            return outcome
-        force = p["force"]
+            plan.pending = True
+            details = ["{0} does not exist yet (an earlier task would create it); reported as to be created".format(exc)]
+            plan.warnings.extend(details)
+            self._report(plan, "created", details, None, None)
+            return plan
+        self._issue(plan)
+        return plan
 
-        key, key_pem = None, None
+    def _issue(self, plan):
+        p = self.params
+        details = []
+        key_file = None
         if self.csr is None:
-            key_pem = read_optional(p[self.key_option], self.key_option)
-            if key_pem is not None:
-                try:
-                    key = load_private_key(key_pem, self.passphrase(), self.key_option, p[self.key_option], self.passphrase_option)
-                except PKIError:
-                    if not force:
-                        raise
-                    outcome.details.append("unreadable private key replaced (force)")
-
-        cert = None
-        cert_pem = read_optional(p["path"], "path")
-        if cert_pem is not None:
-            try:
-                cert = load_pem_certificates(cert_pem, "path", p["path"])[0]
-            except PKIError as exc:
-                if not force:
-                    raise PKIError("path", "{0}; set force to replace it".format(exc.message))
-        outcome.before = certificate_facts(cert) if cert is not None else None
-
-        reason, detail = self.decide(cert, key, cert_pem is not None)
-        outcome.reason = reason
+            key_file = KeyFile(self.key_option, p[self.key_option], p["force"], self.passphrase(), self.passphrase_option)
+            if key_file.unreadable:
+                details.append("unreadable private key replaced (force)")
+        cert, cert_file_exists = self._current_certificate()
+        before = certificate_facts(cert) if cert is not None else None
+        reason, detail = self.decide(cert, key_file.key if key_file else None, cert_file_exists)
         if detail:
-            outcome.details.insert(0, detail)
-
-        new_key = False
-        if self.csr is None:
-            wanted_type = p["key_type"]
-            if key is None:
-                new_key = True
-            elif key_type_of(key) != wanted_type:
-                new_key = True
-            elif reason is not None and cert is not None and not p["reuse_key"]:
-                new_key = True
-            if new_key:
-                key = generate_private_key(wanted_type)
-                key_pem = None
-        public_key = self.csr.public_key() if self.csr is not None else key.public_key()
-
+            details.insert(0, detail)
+        if key_file is not None and self._needs_new_key(key_file.key, reason, cert):
+            key_file.replace(p["key_type"])
+        key = key_file.key if key_file else None
         if reason is not None:
-            cert = self.issue(public_key, key)
-        if self.csr is None:
-            rewrite = None if new_key else key_file_needs_rewrite(key_pem, key, self.key_format(), self.passphrase())
-            if new_key or rewrite:
-                if rewrite:
-                    outcome.details.append(rewrite)
-                # The key lands before the certificate: Temporal reloads on a cert change and then finds the new key.
-                outcome.write(self.key_option, p[self.key_option], serialize_private_key(key, self.key_format(), self.passphrase()), True)
+            cert = self.issue(self.csr.public_key() if key is None else key.public_key(), key)
+        if key_file is not None:
+            # The key lands before the certificate: Temporal reloads on a cert change and then finds the new key.
+            rewrite = key_file.stage(plan, self.key_format())
+            if rewrite:
+                details.append(rewrite)
         if reason is not None:
-            outcome.write("path", p["path"], pem_of([cert]))
-        outcome.certificate = cert
-        self.extra_files(outcome, cert, key, reason is not None)
-        return outcome
+            plan.write("path", p["path"], pem_of([cert]))
+        self.extra_files(plan, cert, key, reason is not None)
+        self._report(plan, reason, details, cert, before)
+
+    def _needs_new_key(self, key, reason, cert):
+        """No usable key, a key of another type, or a reissue of a certificate without reuse_key (key rotation)."""
+        if key is None or key_type_of(key) != self.params["key_type"]:
+            return True
+        return reason is not None and cert is not None and not self.params["reuse_key"]
+
+    def _current_certificate(self):
+        """The certificate at path (None when missing, or unreadable with force), and whether the file exists."""
+        path = self.params["path"]
+        pem = read_optional(path, "path")
+        if pem is None:
+            return None, False
+        try:
+            return load_pem_certificates(pem, "path", path)[0], True
+        except PKIError as exc:
+            if not self.params["force"]:
+                raise PKIError("path", "{0}; set force to replace it".format(exc.message))
+            return None, True
+
+    def _report(self, plan, reason, details, certificate, before):
+        p = self.params
+        facts = certificate_facts(certificate) if certificate is not None else None
+        plan.result = dict(reason=reason, reason_detail="; ".join(details) or None)
+        plan.result.update((option, p.get(option)) for option in self.path_options)
+        if p["state"] == "present":
+            plan.attributes = [(p.get(option), p["private_key_mode"] if secret else None) for option, secret in self.path_options.items()]
+            plan.result.update(facts or {})
+        else:
+            plan.result["removed"] = plan.removals
+        plan.diff = dict(before=_diff_view(before), after=_diff_view(facts))
+
+    def entry_result(self, plan, changed):
+        """The result of one certificate of temporal_leaf_batch."""
+        result = dict(changed=changed)
+        result.update((name, plan.result.get(name)) for name in ("reason", "reason_detail") + tuple(self.path_options) + BATCH_RESULT_FACTS)
+        if "removed" in plan.result:
+            result["removed"] = plan.result["removed"]
+        return result
 
     def decide(self, cert, key, cert_file_exists):
         """(reason, detail) for a reissue, or (None, None) when the certificate stands."""
@@ -283,7 +273,7 @@ class IssueBackend:
             return "drift", "; ".join(differences)
         if in_renewal_window(cert, self.renew_before, self.now):
             return "expiring", "not_after {0} is inside renew_before {1}".format(
-                cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"), self.renew_before.text
+                timestamp(cert.not_valid_after_utc), self.renew_before.text
             )
         return None, None
 
@@ -291,15 +281,17 @@ class IssueBackend:
         """A new certificate for public_key; own_key is its private key (None when signing a CSR)."""
         raise NotImplementedError
 
-    def plan_absent(self):
-        outcome = Outcome()
-        paths = [self.params.get(option) for option in self.path_options]
-        outcome.removals = [path for path in paths if path and os.path.lexists(path)]
-        if self.params.get("path") and os.path.lexists(self.params["path"]):
-            try:
-                outcome.before = certificate_facts(
-                    load_pem_certificates(read_required(self.params["path"], "path"), "path", self.params["path"])[0]
-                )
-            except PKIError:
-                outcome.before = None
-        return outcome
+    def _remove(self, plan):
+        """Stage the removal of every file there is; returns the facts of the certificate removed, if readable."""
+        plan.removals = [path for path in self.paths if path and os.path.lexists(path)]
+        path = self.params.get("path")
+        if not path or not os.path.lexists(path):
+            return None
+        try:
+            return certificate_facts(load_pem_certificates(read_required(path, "path"), "path", path)[0])
+        except PKIError:
+            return None
+
+
+def _diff_view(facts):
+    return {name: facts[name] for name in DIFF_FACTS} if facts is not None else {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -160,3 +161,36 @@ def key_file_needs_rewrite(pem, key, key_format, passphrase):
     if current != wanted:
         return "the private key is in {0} form, {1} asked".format(current, wanted)
     return None
+
+
+class KeyFile:
+    """A private key file as a run finds it and leaves it. Shared by issuance and CSRs: read it (an unreadable one
+    is replaced only with force), replace the key when asked, and stage the file when the key is new or its
+    encoding (format, encryption) is not the one asked for."""
+
+    def __init__(self, option, path, force, passphrase=None, passphrase_option=None):
+        self.option = option
+        self.path = path
+        self.passphrase = passphrase
+        self.pem = read_optional(path, option)
+        self.key = None
+        self.unreadable = False
+        self.new = False
+        if self.pem is not None:
+            try:
+                self.key = load_private_key(self.pem, passphrase, option, path, passphrase_option)
+            except PKIError:
+                if not force:
+                    raise
+                self.unreadable = True
+
+    def replace(self, key_type):
+        self.key = generate_private_key(key_type)
+        self.new = True
+
+    def stage(self, plan, key_format):
+        """Stage the key file when it must be written; returns why an unchanged key is rewritten, or None."""
+        rewrite = None if self.new else key_file_needs_rewrite(self.pem, self.key, key_format, self.passphrase)
+        if self.new or rewrite:
+            plan.write(self.option, self.path, serialize_private_key(self.key, key_format, self.passphrase), True)
+        return rewrite

@@ -162,16 +162,16 @@ class LeafBackend(IssueBackend):
             differences.append("basicConstraints CA:false is missing")
         return differences
 
-    def extra_files(self, outcome, cert, key, reissued):
+    def extra_files(self, plan, cert, key, reissued):
         p = self.params
         chain = [cert] + chain_without_root(self.issuer_chain)
         if p.get("chain_path"):
-            stage_chain(outcome, "chain_path", p["chain_path"], chain, reissued)
+            stage_chain(plan, "chain_path", p["chain_path"], chain, reissued)
         if p.get("pkcs12_path"):
             passphrase = p.get("pkcs12_passphrase") or ""
             existing = read_optional(p["pkcs12_path"], "pkcs12_path")
             if reissued or existing is None or not _pkcs12_holds(existing, passphrase, key, chain):
-                outcome.write("pkcs12_path", p["pkcs12_path"], _pkcs12(key, chain, passphrase, self.subject), True)
+                plan.write("pkcs12_path", p["pkcs12_path"], _pkcs12(key, chain, passphrase, self.subject), True)
 
 
 def _pkcs12(key, chain, passphrase, subject):

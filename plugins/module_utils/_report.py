@@ -86,6 +86,20 @@ def _check_number(value, name):
         raise ReportError("{0} must be a whole number of days, not {1!r}".format(name, value))
 
 
+def _failures(rows, fail_within_days, fail_on_flags):
+    failures = []
+    for row in rows:
+        where = "{0}:{1}".format(row["host"], _file_label(row)) if row["file"] else row["host"]
+        if row["status"] == "expired":
+            failures.append("{0}: {1} expired on {2}".format(where, row["subject"], row["not_after"]))
+        elif row["status"] == "expiring":
+            failures.append("{0}: {1} expires on {2} ({3} days left, within {4})".format(
+                where, row["subject"], row["not_after"], row["days_left"], fail_within_days))
+        if fail_on_flags:
+            failures.extend("{0}: {1}".format(where, flag) for flag in row["flags"])
+    return failures
+
+
 def build_report(entries, fail_within_days=14, warn_within_days=30, expected_hosts=(), fail_on_flags=True, generated_at=None):
     """entries: [{host, files}], files as temporal_cert_info returns them. Returns the report as a dict."""
     fail_within_days = _check_number(fail_within_days, "fail_within_days")
@@ -124,17 +138,7 @@ def build_report(entries, fail_within_days=14, warn_within_days=30, expected_hos
             rows.append(_row(host, None, status="no data", flags=["no certificate facts: the host was unreachable or failed"]))
     rows.sort(key=lambda row: (row["not_after"] or _NEVER, row["host"], row["file"] or "", row["position"] or 0))
 
-    failures = []
-    for row in rows:
-        where = "{0}:{1}".format(row["host"], _file_label(row)) if row["file"] else row["host"]
-        if row["status"] == "expired":
-            failures.append("{0}: {1} expired on {2}".format(where, row["subject"], row["not_after"]))
-        elif row["status"] == "expiring":
-            failures.append("{0}: {1} expires on {2} ({3} days left, within {4})".format(
-                where, row["subject"], row["not_after"], row["days_left"], fail_within_days))
-        if fail_on_flags:
-            failures.extend("{0}: {1}".format(where, flag) for flag in row["flags"])
-
+    failures = _failures(rows, fail_within_days, fail_on_flags)
     summary = {}
     for row in rows:
         summary[row["status"]] = summary.get(row["status"], 0) + 1

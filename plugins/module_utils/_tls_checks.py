@@ -15,12 +15,12 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     is_issued_by,
     load_pem_certificates,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import load_private_key, same_public_key
 from ansible_collections.mtls.temporal.plugins.module_utils._names import sans_of
-
-FMT = "%Y-%m-%dT%H:%M:%SZ"
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import validate_entry
 
 
 class FileChecker:
@@ -47,10 +47,10 @@ class FileChecker:
         if certs:
             for cert in certs:
                 if cert.not_valid_after_utc <= self.now:
-                    self.findings.error(where, "{0}: {1} expired on {2}".format(path, cert.subject.rfc4514_string(), cert.not_valid_after_utc.strftime(FMT)))
+                    self.findings.error(where, "{0}: {1} expired on {2}".format(path, cert.subject.rfc4514_string(), timestamp(cert.not_valid_after_utc)))
                 elif cert.not_valid_before_utc > self.now:
                     self.findings.error(
-                        where, "{0}: {1} is not valid before {2}".format(path, cert.subject.rfc4514_string(), cert.not_valid_before_utc.strftime(FMT))
+                        where, "{0}: {1} is not valid before {2}".format(path, cert.subject.rfc4514_string(), timestamp(cert.not_valid_before_utc))
                     )
         return certs
 
@@ -147,18 +147,17 @@ def _paths(values):
     return [path for path in values or [] if path is not None and str(path).strip()]
 
 
-def _entries(mapping, option, kind, validate):
+def _entries(mapping, option, kind):
     """(name, where, entry) of each host override or remote cluster entry that the render accepted, typed the
     same way; the render already reported empty keys and values that are not mappings."""
     for name, value in (mapping or {}).items():
         if not str(name).strip() or not isinstance(value, dict):
             continue
         where = "{0}[{1!r}]".format(option, name)
-        if validate is not None:
-            try:
-                value = validate(value, where, kind)
-            except PKIError:
-                continue
+        try:
+            value = validate_entry(value, where, kind)
+        except PKIError:
+            continue
         yield str(name), where, value
 
 
@@ -171,18 +170,30 @@ def _dns_covers(dns_names, name):
     return False
 
 
-def check_files(params, findings, now, validate_entry=None):
+def check_files(params, findings, now):
     """Run every file check the config allows; returns the paths that were not readable here.
 
-    validate_entry (the module's) types host override and remote cluster entries as the render did."""
+    Host override and remote cluster entries are typed as the render typed them."""
     checker = FileChecker(findings, now)
-    internode = params.get("internode") or {}
     frontend = params.get("frontend") or {}
-    worker = params.get("system_worker") or {}
-    overrides = list(_entries(frontend.get("host_overrides"), "frontend.host_overrides", "server", validate_entry))
-    remotes = list(_entries(params.get("remote_clusters"), "remote_clusters", "group", validate_entry))
+    overrides = list(_entries(frontend.get("host_overrides"), "frontend.host_overrides", "server"))
+    remotes = list(_entries(params.get("remote_clusters"), "remote_clusters", "group"))
+    _check_bundles(checker, params, overrides, remotes)
+    _check_internode(checker, params)
+    _check_frontend(checker, frontend, params.get("system_worker") or {}, overrides)
+    # A remote cluster entry is a client side: its server block is the certificate this cluster presents to the
+    # remote's frontend, whose client CAs are not known here, so there is no chain to check it against.
+    for _name, where, remote in remotes:
+        server = remote.get("server") or {}
+        if server.get("cert_file"):
+            chain = checker.leaf(server["cert_file"], server.get("key_file"), where + ".server")
+            checker.eku(chain, where + ".server", server["cert_file"], {"clientAuth"}, "this cluster presents it as its client certificate")
+    return sorted(set(checker.unreadable))
 
-    for group_name, group in (("internode", internode), ("frontend", frontend)):
+
+def _check_bundles(checker, params, overrides, remotes):
+    for group_name in ("internode", "frontend"):
+        group = params.get(group_name) or {}
         for path in _paths((group.get("server") or {}).get("client_ca_files")):
             checker.bundle(path, group_name + ".server.client_ca_files")
         for path in _paths((group.get("client") or {}).get("root_ca_files")):
@@ -190,27 +201,33 @@ def check_files(params, findings, now, validate_entry=None):
     for _name, where, override in overrides:
         for path in _paths(override.get("client_ca_files")):
             checker.bundle(path, where + ".client_ca_files")
-    for path in _paths((worker.get("client") or {}).get("root_ca_files")):
+    for path in _paths(((params.get("system_worker") or {}).get("client") or {}).get("root_ca_files")):
         checker.bundle(path, "system_worker.client.root_ca_files")
     for _name, where, remote in remotes:
         for path in _paths((remote.get("client") or {}).get("root_ca_files")):
             checker.bundle(path, where + ".client.root_ca_files")
 
-    server = internode.get("server") or {}
-    if server.get("cert_file"):
-        chain = checker.leaf(server["cert_file"], server.get("key_file"), "internode.server")
-        checker.eku(chain, "internode.server", server["cert_file"], {"serverAuth", "clientAuth"})
-        checker.chains_to(
-            chain, (internode.get("client") or {}).get("root_ca_files"), "internode.server", server["cert_file"], "internode.client.root_ca_files"
-        )
-        if server.get("require_client_auth"):
-            checker.chains_to(chain, server.get("client_ca_files"), "internode.server", server["cert_file"], "internode.server.client_ca_files")
-        server_name = (internode.get("client") or {}).get("server_name")
-        if server_name:
-            checker.names(chain, [server_name], "internode.server", server["cert_file"], "internode.client.server_name")
-        elif params.get("node_addresses"):
-            checker.names(chain, params["node_addresses"], "internode.server", server["cert_file"], "peers dial node addresses when no server_name is set")
 
+def _check_internode(checker, params):
+    internode = params.get("internode") or {}
+    server = internode.get("server") or {}
+    if not server.get("cert_file"):
+        return
+    chain = checker.leaf(server["cert_file"], server.get("key_file"), "internode.server")
+    checker.eku(chain, "internode.server", server["cert_file"], {"serverAuth", "clientAuth"})
+    checker.chains_to(
+        chain, (internode.get("client") or {}).get("root_ca_files"), "internode.server", server["cert_file"], "internode.client.root_ca_files"
+    )
+    if server.get("require_client_auth"):
+        checker.chains_to(chain, server.get("client_ca_files"), "internode.server", server["cert_file"], "internode.server.client_ca_files")
+    server_name = (internode.get("client") or {}).get("server_name")
+    if server_name:
+        checker.names(chain, [server_name], "internode.server", server["cert_file"], "internode.client.server_name")
+    elif params.get("node_addresses"):
+        checker.names(chain, params["node_addresses"], "internode.server", server["cert_file"], "peers dial node addresses when no server_name is set")
+
+
+def _check_frontend(checker, frontend, worker, overrides):
     # What a client dialling the frontend reaches: the host override named by its SNI, else frontend.server.
     front = frontend.get("server") or {}
     listeners = {}
@@ -237,19 +254,9 @@ def check_files(params, findings, now, validate_entry=None):
             checker.chains_to(chain, client.get("root_ca_files"), where, block["cert_file"], option + ".root_ca_files")
             if client.get("server_name"):
                 checker.names(chain, [client["server_name"]], where, block["cert_file"], option + ".server_name")
-
     if worker.get("cert_file"):
         chain = checker.leaf(worker["cert_file"], worker.get("key_file"), "system_worker")
         checker.eku(chain, "system_worker", worker["cert_file"], {"clientAuth"})
         where, block, _chain = dialled((worker.get("client") or {}).get("server_name"))
         if block.get("require_client_auth"):
             checker.chains_to(chain, block.get("client_ca_files"), "system_worker", worker["cert_file"], where + ".client_ca_files")
-
-    # A remote cluster entry is a client side: its server block is the certificate this cluster presents to the
-    # remote's frontend, whose client CAs are not known here, so there is no chain to check it against.
-    for _name, where, remote in remotes:
-        server = remote.get("server") or {}
-        if server.get("cert_file"):
-            chain = checker.leaf(server["cert_file"], server.get("key_file"), where + ".server")
-            checker.eku(chain, where + ".server", server["cert_file"], {"clientAuth"}, "this cluster presents it as its client certificate")
-    return sorted(set(checker.unreadable))

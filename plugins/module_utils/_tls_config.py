@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ansible_collections.mtls.temporal.plugins.module_utils._certs import utcnow
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_checks import check_files
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_outputs import (
     client_profile,
@@ -24,80 +25,86 @@ from ansible_collections.mtls.temporal.plugins.module_utils._tls_outputs import 
     server_env_gaps,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import Findings, render_global_tls
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import CLIENT_DATA_KEYS
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import CLIENT_DATA_KEYS, secrets_of_entries
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import dumps as toml_dumps
 from ansible_collections.mtls.temporal.plugins.module_utils._toml import loads as toml_loads
 from ansible_collections.mtls.temporal.plugins.module_utils._yaml_merge import current_tls, dump_block, load_config, merge_tls
 
 
-class TLSConfigOutcome:
-    def __init__(self):
-        self.files = []
-        self.diffs = []
-        self.warnings = []
-        self.result = {}
+# What return_rendered=false leaves out of the result.
+RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env")
+
+
+class TLSConfigBackend(Backend):
+    def __init__(self, params, check_mode=False, now=None):
+        self.params = params
+        self.now = now or utcnow()
+        client = params.get("client") or {}
+        self.paths = [params.get("config_path"), params.get("env_path"), client.get("toml_path"), client.get("env_path")]
         # The outputs that hold a private key, written or not: their mode is 0600 whatever the mode option says.
         self.private = set()
 
-    @property
-    def changed(self):
-        return bool(self.files)
-
-
-def _stage(outcome, option, path, new_text, old_bytes, before_view, after_view):
-    """Stage a file unless its content stays; it is written private when outcome.private names it."""
-    new_bytes = new_text.encode("utf-8")
-    if old_bytes == new_bytes:
-        return False
-    outcome.files.append(StagedFile(option, path, new_bytes, path in outcome.private))
-    outcome.diffs.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
-    return True
-
-
-class TLSConfigBackend:
-    def __init__(self, params, validate_entry, now=None):
-        self.params = params
-        self.validate_entry = validate_entry
-        self.now = now or utcnow()
+    @staticmethod
+    def secrets(params):
+        return secrets_of_entries(params)
 
     def plan(self):
         p = self.params
-        outcome = TLSConfigOutcome()
-        findings = Findings(p.get("relaxed_checks"))
+        plan = Plan()
+        plan.diff = []
         server_wanted = any(p.get(k) for k in ("internode", "frontend", "system_worker", "remote_clusters"))
         if (p.get("config_path") or p.get("env_path")) and not server_wanted:
             raise PKIError(
                 "config_path" if p.get("config_path") else "env_path",
                 "config_path and env_path need at least one of internode, frontend, system_worker or remote_clusters",
             )
-        if p.get("env_path") and server_wanted:
-            server_env_gaps(p, findings)
-        tls, renderer = render_global_tls(p, findings, self.validate_entry) if server_wanted else ({}, None)
-        unchecked = check_files(p, findings, self.now, self.validate_entry) if (p.get("check_files") and server_wanted) else []
-        findings.raise_errors()
-        outcome.warnings.extend(findings.warnings)
-        outcome.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
-
+        tls, renderer = self._render(plan, server_wanted)
         server_changed = False
-        for output in ("config_path", "env_path"):
-            if p.get(output) and renderer.embeds_key:
-                outcome.private.add(p[output])
         if p.get("config_path"):
-            server_changed |= self._config(outcome, tls)
+            server_changed |= self._config(plan, tls)
         if p.get("env_path"):
-            env = server_env(tls, outcome.warnings)
-            outcome.result["server_env"] = mask_env(env)
+            env = server_env(tls, plan.warnings)
+            plan.result["server_env"] = mask_env(env)
             old = read_optional(p["env_path"], "env_path")
             text = env_file_text(env, "env_path")
-            server_changed |= _stage(outcome, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            server_changed |= self._stage(plan, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
         if p.get("client"):
-            self._client(outcome, p["client"])
-
+            self._client(plan, p["client"])
         reasons = self._restart_reasons(server_changed, tls, renderer)
-        outcome.result.update(restart_required=bool(reasons), restart_reasons=reasons)
-        return outcome
+        plan.result.update(restart_required=bool(reasons), restart_reasons=reasons, config_warnings=list(plan.warnings),
+                           written=[staged.option for staged in plan.files])
+        plan.attributes = [(path, "0600" if path in self.private else None) for path in self.paths if path]
+        if not p["return_rendered"]:
+            for name in RENDERED_RESULTS:
+                plan.result.pop(name, None)
+            plan.invocation = dict(return_rendered=False)
+        return plan
 
-    def _config(self, outcome, tls):
+    def _render(self, plan, server_wanted):
+        """The global.tls mapping and its renderer (None without a server part), every check done."""
+        p = self.params
+        findings = Findings(p.get("relaxed_checks"))
+        if p.get("env_path") and server_wanted:
+            server_env_gaps(p, findings)
+        tls, renderer = render_global_tls(p, findings) if server_wanted else ({}, None)
+        unchecked = check_files(p, findings, self.now) if (p.get("check_files") and server_wanted) else []
+        findings.raise_errors()
+        plan.warnings.extend(findings.warnings)
+        plan.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
+        if renderer is not None and renderer.embeds_key:
+            self.private.update(p[output] for output in ("config_path", "env_path") if p.get(output))
+        return tls, renderer
+
+    def _stage(self, plan, option, path, new_text, old_bytes, before_view, after_view):
+        """Stage a file unless its content stays; a private one is written 0600."""
+        new_bytes = new_text.encode("utf-8")
+        if old_bytes == new_bytes:
+            return False
+        plan.write(option, path, new_bytes, path in self.private)
+        plan.diff.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
+        return True
+
+    def _config(self, plan, tls):
         path = self.params["config_path"]
         old = read_optional(path, "config_path")
         old_text = old.decode("utf-8") if old is not None else ""
@@ -107,19 +114,19 @@ class TLSConfigBackend:
             return False
         new_text, kept_layout = merge_tls(old_text, tls, "config_path", path)
         if not kept_layout:
-            outcome.warnings.append(
+            plan.warnings.append(
                 "config_path: {0}'s layout (flow style or anchors) could not be kept; it was rewritten whole, without its comments".format(path)
             )
         before_view = dump_block(diff_tls(before)) if before is not None else ""
-        return _stage(outcome, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
+        return self._stage(plan, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
 
-    def _client(self, outcome, client):
+    def _client(self, plan, client):
         if client.get("embed") and client.get("env_path"):
             raise PKIError("client.env_path", "PEM text does not survive env files intact; use paths (embed: false) with env_path")
         profile, env = client_profile(client)
-        outcome.result["client_profile"] = mask_profile(profile)
+        plan.result["client_profile"] = mask_profile(profile)
         if env is not None:
-            outcome.result["client_env"] = dict(env)
+            plan.result["client_env"] = dict(env)
         if client.get("toml_path"):
             path = client["toml_path"]
             old = read_optional(path, "client.toml_path")
@@ -127,18 +134,18 @@ class TLSConfigBackend:
             merged = merge_profile(document, client["profile"], profile)
             # Private while any profile in the file, this one or another, holds a key.
             if any(CLIENT_DATA_KEYS["client_key_path"] in (entry.get("tls") or {}) for entry in merged["profile"].values()):
-                outcome.private.add(path)
+                self.private.add(path)
             if merged != document or old is None:
                 text = toml_dumps(merged)
                 name = client["profile"]
                 before, after = (document.get("profile") or {}).get(name), merged["profile"][name]
                 views = [toml_dumps(diff_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
-                _stage(outcome, "client.toml_path", path, text, old, views[0], views[1])
+                self._stage(plan, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
             old = read_optional(client["env_path"], "client.env_path")
             text = env_file_text(env, "client.env_path")
             # Paths only (embed is refused above): never private.
-            _stage(outcome, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            self._stage(plan, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

@@ -48,20 +48,10 @@ def server_env_gaps(params, findings):
 def server_env(tls, warnings):
     """TEMPORAL_TLS_* variables for the official image's embedded config template, or PKIError naming
     every setting the template cannot express."""
-    problems = []
     internode, frontend = tls.get("internode") or {}, tls.get("frontend") or {}
-    if tls.get("systemWorker"):
-        problems.append("system_worker")
-    if tls.get("remoteClusters"):
-        problems.append("remote_clusters")
-    if frontend.get("hostOverrides"):
-        problems.append("frontend.host_overrides")
-    for where, client in (("internode.client", internode.get("client")), ("frontend.client", frontend.get("client"))):
-        if (client or {}).get("forceTLS"):
-            problems.append(where + ".force_tls")
     i_server, i_client = internode.get("server") or {}, internode.get("client") or {}
     f_server, f_client = frontend.get("server") or {}, frontend.get("client") or {}
-
+    problems = _env_unsupported(tls)
     env = {}
     if tls.get("refreshInterval") is not None:
         env[SERVER_ENV["refresh_interval"]] = tls["refreshInterval"]
@@ -72,14 +62,42 @@ def server_env(tls, warnings):
         problems.append("require_client_auth differing between internode.server and frontend.server (one variable sets both)")
     elif auth:
         env[SERVER_ENV["require_client_auth"]] = "true" if auth.pop() else "false"
-
     for block, cert_var, key_var in ((i_server, "internode_cert", "internode_key"), (f_server, "frontend_cert", "frontend_key")):
         for field, var in (("cert", cert_var), ("key", key_var)):
             if block.get(field + "File"):
                 env[SERVER_ENV[var]] = block[field + "File"]
             elif block.get(field + "Data"):
                 env[SERVER_ENV[var] + "_DATA"] = block[field + "Data"]
+    _env_internode_ca(env, i_server, i_client, f_client, problems, warnings)
+    _env_frontend_client_cas(env, f_server, problems)
+    for client, name_var, dhv_var in ((i_client, "internode_server_name", "internode_disable_host_verification"),
+                                      (f_client, "frontend_server_name", "frontend_disable_host_verification")):
+        if client.get("serverName"):
+            env[SERVER_ENV[name_var]] = client["serverName"]
+        if client.get("disableHostVerification"):
+            env[SERVER_ENV[dhv_var]] = "true"
+    if problems:
+        raise PKIError(
+            "env_path",
+            "the server image's config template cannot express {0}; render config_path (a config file for "
+            "--config-file) instead".format("; ".join(problems)),
+        )
+    return env
 
+
+def _env_unsupported(tls):
+    """The blocks the template has no variable for."""
+    internode, frontend = tls.get("internode") or {}, tls.get("frontend") or {}
+    problems = [option for key, option in (("systemWorker", "system_worker"), ("remoteClusters", "remote_clusters")) if tls.get(key)]
+    if frontend.get("hostOverrides"):
+        problems.append("frontend.host_overrides")
+    for where, client in (("internode.client", internode.get("client")), ("frontend.client", frontend.get("client"))):
+        if (client or {}).get("forceTLS"):
+            problems.append(where + ".force_tls")
+    return problems
+
+
+def _env_internode_ca(env, i_server, i_client, f_client, problems, warnings):
     # One variable fills internode.server.clientCaFiles, internode.client.rootCaFiles and frontend.client.rootCaFiles.
     ca_places = (
         ("internode.server.client_ca", i_server, "clientCa"),
@@ -102,6 +120,8 @@ def server_env(tls, warnings):
                 files_option = what.replace("root_ca", "root_ca_files").replace("client_ca", "client_ca_files")
                 warnings.append("env_path: the template also sets {0} to the internode CA".format(files_option))
 
+
+def _env_frontend_client_cas(env, f_server, problems):
     for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
         cas = f_server.get("clientCa" + suffix)
         if cas:
@@ -111,20 +131,6 @@ def server_env(tls, warnings):
                 # The template always renders the second entry; an unset one would be empty, which the server refuses.
                 env[SERVER_ENV["client1_ca"] + var_suffix] = cas[0]
                 env[SERVER_ENV["client2_ca"] + var_suffix] = cas[-1]
-
-    for client, name_var, dhv_var in ((i_client, "internode_server_name", "internode_disable_host_verification"),
-                                      (f_client, "frontend_server_name", "frontend_disable_host_verification")):
-        if client.get("serverName"):
-            env[SERVER_ENV[name_var]] = client["serverName"]
-        if client.get("disableHostVerification"):
-            env[SERVER_ENV[dhv_var]] = "true"
-    if problems:
-        raise PKIError(
-            "env_path",
-            "the server image's config template cannot express {0}; render config_path (a config file for "
-            "--config-file) instead".format("; ".join(problems)),
-        )
-    return env
 
 
 def env_file_text(env, option):

@@ -19,6 +19,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
     FILE_OR_DATA,
     SERVER_KEYS,
     WORKER_KEYS,
+    validate_entry,
 )
 
 # The silent traps: accepted by the server, but not doing what the config seems to say.
@@ -181,11 +182,27 @@ def go_duration_option(value, option, allow_zero=True):
     return go_duration(parse_duration(text, option))
 
 
-def render_global_tls(params, findings, validate_override):
-    """The global.tls mapping, and the renderer (which knows every referenced file).
+def _host_overrides(renderer, overrides, findings):
+    rendered = {}
+    for name, value in overrides.items():
+        where = "frontend.host_overrides[{0!r}]".format(name)
+        if not str(name).strip():
+            findings.error("frontend.host_overrides", "an empty host name key; the server refuses to start")
+            continue
+        try:
+            normalize_dns_name(name, where)  # the exact SNI name clients send; anything else never matches
+        except PKIError as exc:
+            findings.error(exc.option, exc.message)
+            continue
+        if name != name.lower():
+            findings.warnings.append("{0}: the server compares SNI lower-cased; written as {1!r}".format(where, name.lower()))
+        rendered[name.lower()] = renderer.server(validate_entry(value, where, "server"), where)
+    return rendered
 
-    validate_override(value, where) checks a host override or remote cluster entry against its
-    argument spec and returns it normalised (free-form dict options cannot be typed by Ansible)."""
+
+def render_global_tls(params, findings):
+    """The global.tls mapping, and the renderer (which knows every referenced file). Host override and remote
+    cluster entries are typed by validate_entry, since Ansible cannot type free-form dict options."""
     renderer = TLSRenderer(params.get("embed"), findings)
     tls = {}
     internode = params.get("internode") or {}
@@ -196,23 +213,8 @@ def render_global_tls(params, findings, validate_override):
     frontend = params.get("frontend") or {}
     if frontend:
         tls["frontend"] = renderer.group(frontend, "frontend")
-        overrides = frontend.get("host_overrides") or {}
-        if overrides:
-            rendered = {}
-            for name, value in overrides.items():
-                where = "frontend.host_overrides[{0!r}]".format(name)
-                if not str(name).strip():
-                    findings.error("frontend.host_overrides", "an empty host name key; the server refuses to start")
-                    continue
-                try:
-                    normalize_dns_name(name, where)  # the exact SNI name clients send; anything else never matches
-                except PKIError as exc:
-                    findings.error(exc.option, exc.message)
-                    continue
-                if name != name.lower():
-                    findings.warnings.append("{0}: the server compares SNI lower-cased; written as {1!r}".format(where, name.lower()))
-                rendered[name.lower()] = renderer.server(validate_override(value, where, "server"), where)
-            tls["frontend"]["hostOverrides"] = rendered
+        if frontend.get("host_overrides"):
+            tls["frontend"]["hostOverrides"] = _host_overrides(renderer, frontend["host_overrides"], findings)
     worker = params.get("system_worker") or {}
     if worker:
         tls["systemWorker"] = renderer.worker(worker, "system_worker")
@@ -231,7 +233,7 @@ def render_global_tls(params, findings, validate_override):
             if not str(host).strip():
                 findings.error("remote_clusters", "an empty host key")
                 continue
-            rendered[host] = renderer.group(validate_override(value, where, "group"), where, dialer=True)
+            rendered[host] = renderer.group(validate_entry(value, where, "group"), where, dialer=True)
         tls["remoteClusters"] = rendered
     checks = params.get("expiration_checks")
     if checks:

@@ -12,6 +12,9 @@ their ``*_data`` fields hold the PEM text itself."""
 
 from __future__ import annotations
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+
 # module option -> server YAML key, per block type. Order is the order keys are written in.
 SERVER_KEYS = (
     ("cert_file", "certFile"),
@@ -132,3 +135,43 @@ CLIENT_DATA_KEYS = dict(
     client_key_path="client_key_data",
     server_ca_cert_path="server_ca_cert_data",
 )
+
+CLIENT_PROFILE_SPEC = dict(
+    profile=dict(type="str", default="default"),
+    address=dict(type="str", required=True),
+    namespace=dict(type="str", default="default"),
+    server_name=dict(type="str"),
+    cert_file=dict(type="path"),
+    key_file=dict(type="path"),
+    ca_file=dict(type="path"),
+    disable_host_verification=dict(type="bool", default=False),
+    embed=dict(type="bool", default=False),
+    toml_path=dict(type="path"),
+    env_path=dict(type="path"),
+)
+
+# The free-form entries of frontend.host_overrides ("server") and remote_clusters ("group"), by kind.
+ENTRY_SPECS = dict(server=SERVER_SPEC, group=dict(server=dict(type="dict", options=SERVER_SPEC), client=dict(type="dict", options=CLIENT_SPEC)))
+
+
+def validate_entry(value, where, kind):
+    """Type a free-form host override or remote cluster entry with the same spec as its fixed siblings."""
+    if not isinstance(value, dict):
+        raise PKIError(where, "must be a mapping of {0} options".format("server" if kind == "server" else "server and client"))
+    result = ArgumentSpecValidator(ENTRY_SPECS[kind]).validate(value)
+    if result.error_messages:
+        raise PKIError(where, "; ".join(result.error_messages))
+    return result.validated_parameters
+
+
+def secrets_of_entries(params):
+    """The key_data of each host override and remote cluster entry. Those entries are free-form dicts, which
+    Ansible's no_log never reaches, so the module masks these values itself before anything can echo them."""
+    frontend = params.get("frontend") or {}
+    blocks = []
+    for entries in (frontend.get("host_overrides"), params.get("remote_clusters")):
+        for entry in (entries or {}).values():
+            if isinstance(entry, dict):
+                blocks += [entry, entry.get("server")]
+    secret_options = [option for option, spec in SERVER_SPEC.items() if spec.get("no_log")]
+    return [str(block[option]) for block in blocks if isinstance(block, dict) for option in secret_options if block.get(option)]

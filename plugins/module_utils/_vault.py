@@ -26,11 +26,13 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     sign_certificate,
     validity_window,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils._issuance import IssuerNotCreatedYet, check_distinct_dn, check_issuer_certificate
 from ansible_collections.mtls.temporal.plugins.module_utils._keys import generate_private_key, same_public_key, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._names import check_name_constraints, san_extension
+from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
 
 try:
     from cryptography import x509
@@ -70,6 +72,8 @@ VAULT_ARGS = dict(
     vault_validate_certs=dict(type="bool", default=True),
     vault_namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
 )
+# What reading a mount (temporal_vault_ca_chain) takes of them; a token only to change the mount.
+VAULT_READ_OPTIONS = ("vault_url", "vault_mount", "vault_token", "vault_ca_cert", "vault_validate_certs", "vault_namespace")
 
 # Options that only mean something with a local CA key.
 _LOCAL_ONLY = ("ca_path", "ca_private_key_path", "ca_private_key_passphrase")
@@ -260,6 +264,8 @@ class _NoIssuer(Exception):
 class VaultLeafBackend(LeafBackend):
     """LeafBackend with a Vault/OpenBao PKI mount as the issuer instead of a local CA key."""
 
+    needs = ("cryptography", "hvac")
+
     def __init__(self, params, check_mode=False, now=None):
         super().__init__(params, check_mode, now)
         self.vault = None
@@ -349,6 +355,78 @@ class VaultLeafBackend(LeafBackend):
                 "validity",
                 "{0} issued a certificate that ends on {1}, before the {2} asked for; raise the role's max_ttl (and the mount's "
                 "max-lease-ttl) or shorten validity{3}".format(
-                    role, cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"), self.params["validity"], said
+                    role, timestamp(cert.not_valid_after_utc), self.params["validity"], said
                 ),
             )
+
+
+class VaultIssuers(VaultClient):
+    """VaultClient for a mount's issuers: no role, and a token only to change the default."""
+
+    signs = False
+
+    def _get(self, what, path, method="get"):
+        def not_found(exc):
+            if isinstance(exc, (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden)):
+                self._fail("vault_mount", "no PKI secrets engine with issuers answers at {0}/ on {1} ({2}); check vault_mount and vault_namespace".format(
+                    self.mount, self.url, _vault_errors(exc)))
+
+        response = self._call(what, lambda: getattr(self._client.adapter, method)("/v1/{0}/{1}".format(self.mount, path)), not_found)
+        if not isinstance(response, dict) or not isinstance(response.get("data"), dict):
+            self._fail("vault_mount", "{0} answered {1} without data".format(self.where, path))
+        return response["data"]
+
+    def issuers(self):
+        listed = self._get("listing the issuers of " + self.mount, "issuers", "list")
+        default = self._get("reading the default issuer of " + self.mount, "issuer/default/json").get("issuer_id")
+        out = []
+        for issuer_id in listed.get("keys") or []:
+            data = self._get("reading the issuer {0} of {1}".format(issuer_id, self.mount), "issuer/{0}/json".format(issuer_id))
+            cert = load_pem_certificates(data["certificate"].encode("utf-8"), "vault_mount", "the issuer {0} of {1}".format(issuer_id, self.where))[0]
+            chain = [pem.strip() for pem in data.get("ca_chain") or [data["certificate"]]]
+            out.append(dict(id=issuer_id, name=data.get("issuer_name") or "", is_default=issuer_id == default,
+                            subject=cert.subject.rfc4514_string(), certificate=data["certificate"].strip(), ca_chain=chain))
+        return default, out
+
+    def set_default(self, issuer_id):
+        if not self.token:
+            raise PKIError("vault_token", "required to change the default issuer of {0}: set it or VAULT_TOKEN".format(self.where))
+        self._client.token = self.token
+
+        def denied(exc):
+            if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
+                self._fail("vault_token", "Vault denied {0}/config/issuers ({1}): the token needs update on it".format(self.mount, _vault_errors(exc)))
+
+        self._call("setting the default issuer of " + self.mount,
+                   lambda: self._client.adapter.post("/v1/{0}/config/issuers".format(self.mount), json=dict(default=issuer_id)), denied)
+
+
+class VaultIssuersBackend(Backend):
+    """temporal_vault_ca_chain's backend: the mount's issuers, and a new default issuer when one is asked for."""
+
+    needs = ("cryptography", "hvac")
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.vault = VaultIssuers(params)
+
+    def plan(self):
+        plan = Plan()
+        default, issuers = self.vault.issuers()
+        wanted = self.params["default_issuer"]
+        if wanted:
+            match = [i for i in issuers if wanted in (i["id"], i["name"])]
+            if not match:
+                raise PKIError("default_issuer", "{0} has no issuer {1!r}; it has {2}".format(
+                    self.vault.where, wanted, ", ".join("{0} ({1})".format(i["id"], i["name"] or i["subject"]) for i in issuers) or "none"))
+            if match[0]["id"] != default:
+                default = match[0]["id"]
+                plan.effects.append(lambda: self.vault.set_default(default))
+                for issuer in issuers:
+                    issuer["is_default"] = issuer["id"] == default
+        plan.result = dict(default=default, issuers=issuers)
+        return plan
+
+
+# temporal_leaf's backend for each value of its issuer option.
+LEAF_BACKENDS = {"local": LeafBackend, "vault": VaultLeafBackend}

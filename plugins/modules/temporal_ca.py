@@ -284,33 +284,13 @@ backup_files:
   sample: {path: /etc/temporal-pki/root-ca.pem.1234.2026-11-24@06:00:00~}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._ca import CABackend
-from ansible_collections.mtls.temporal.plugins.module_utils._module import issue_argument_spec, run_issue_module
+from ansible_collections.mtls.temporal.plugins.module_utils._options import CA
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
 
 
 def main():
-    argument_spec = issue_argument_spec(
-        key_type_default="ecdsa-p384",
-        validity_default=None,
-        reuse_key_default=True,
-        private_key_path=dict(type="path", required=True),
-        private_key_passphrase=dict(type="str", no_log=True),
-        path_length=dict(type="int"),
-        name_constraints_permitted=dict(type="list", elements="str", default=[]),
-        name_constraints_excluded=dict(type="list", elements="str", default=[]),
-        parent_ca_path=dict(type="path"),
-        parent_ca_private_key_path=dict(type="path"),
-        parent_ca_private_key_passphrase=dict(type="str", no_log=True),
-        chain_path=dict(type="path"),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        add_file_common_args=True,
-        required_together=[("parent_ca_path", "parent_ca_private_key_path")],
-    )
-    run_issue_module(module, CABackend)
+    run(CA.module(), CABackend)
 
 
 if __name__ == "__main__":

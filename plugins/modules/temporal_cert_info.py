@@ -93,45 +93,19 @@ files:
       sample: [{subject: CN=internode.temporal.example.com, not_after: "2027-11-24T06:00:00Z", days_left: 364}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import certificate_facts, is_issued_by, load_pem_certificates, utcnow
-from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils._certs import CertInfoBackend
+from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
+
+
+OPTIONS = Options(
+    dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path"), issuer_content=dict(type="str")),
+    mutually_exclusive=[("issuer_path", "issuer_content")],
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path"), issuer_content=dict(type="str")),
-        mutually_exclusive=[("issuer_path", "issuer_content")],
-        supports_check_mode=True,
-    )
-    assert_required_cryptography_version(module)
-    now = utcnow()
-    try:
-        issuers = None
-        if module.params["issuer_path"]:
-            path = module.params["issuer_path"]
-            issuers = load_pem_certificates(read_required(path, "issuer_path"), "issuer_path", path)
-        elif module.params["issuer_content"]:
-            content = module.params["issuer_content"].encode("utf-8")
-            issuers = load_pem_certificates(content, "issuer_content", "issuer_content")
-        files = []
-        for path in module.params["paths"]:
-            data = read_optional(path, "paths")
-            entry = dict(path=path, exists=data is not None, certificates=[], issued_by_issuer=None)
-            if data is not None:
-                certs = load_pem_certificates(data, "paths", path)
-                for cert in certs:
-                    facts = certificate_facts(cert)
-                    facts["days_left"] = (cert.not_valid_after_utc - now).days
-                    entry["certificates"].append(facts)
-                if issuers is not None:
-                    entry["issued_by_issuer"] = any(is_issued_by(certs[0], issuer) for issuer in issuers)
-            files.append(entry)
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, files=files)
+    run(OPTIONS.module(files=False), CertInfoBackend)
 
 
 if __name__ == "__main__":

@@ -207,130 +207,26 @@ backup_files:
   type: dict
 """
 
-import os
+from ansible_collections.mtls.temporal.plugins.module_utils._cloud import FILTER_FIELDS, CloudBundleBackend
+from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import load_pem_certificates, utcnow
-from ansible_collections.mtls.temporal.plugins.module_utils._cloud import (
-    FILTER_FIELDS,
-    assemble,
-    base64_of,
-    bundle_facts,
-    bundle_pem,
-    expired_in,
-    filters_document,
-    normalize_filters,
-    read_filters_document,
-    read_sources,
-    sha1_of,
-    validate_bundle,
-    validate_client,
+
+OPTIONS = Options(
+    dict(
+        ca_paths=dict(type="list", elements="path", required=True),
+        path=dict(type="path"),
+        client_cert_paths=dict(type="list", elements="path", default=[]),
+        filters=dict(type="list", elements="dict", options={name: dict(type="str") for name, _key in FILTER_FIELDS}),
+        filters_path=dict(type="path"),
+        backup=dict(type="bool", default=False),
+    ),
+    required_together=[("filters", "filters_path")],
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, check_target, exclusive, read_optional, read_required, write_files
-
-
-def _bundle_view(data):
-    """The diff's view of a bundle file: facts of its certificates."""
-    if data is None:
-        return {}
-    try:
-        certs = load_pem_certificates(data, "path", "bundle")
-    except PKIError:
-        return {"certificates": "(not a PEM certificate bundle)"}
-    return {"certificates": [{name: facts[name] for name in ("subject", "not_after", "fingerprint_sha1")}
-                             for facts in (bundle_facts(cert) for cert in certs)]}
-
-
-def _filters_view(data):
-    if data is None:
-        return {}
-    filters = read_filters_document(data)
-    return {"filters": filters if filters is not None else "(not a filters document)"}
-
-
-def plan(params, now):
-    """Everything checked, nothing written: (bundle, result facts, staged files, diffs, warnings)."""
-    sources = read_sources([(path, read_required(path, "ca_paths")) for path in params["ca_paths"]], "ca_paths")
-    bundle, duplicates = assemble(sources)
-    validate_bundle(bundle, "ca_paths")
-    expired = [dict(path=path, subject=cert.subject.rfc4514_string(), not_after=cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"))
-               for path, cert in expired_in(bundle, now)]
-    warnings = ["ca_paths: {path}: {subject} expired on {not_after}; Temporal Cloud rejects every client certificate it issued".format(**entry)
-                for entry in expired]
-    clients = []
-    for path in params["client_cert_paths"]:
-        certs = load_pem_certificates(read_required(path, "client_cert_paths"), "client_cert_paths", path)
-        clients.append(validate_client(path, certs, bundle, now, "client_cert_paths"))
-    filters = None
-    if params["filters"] is not None:
-        filters = normalize_filters(params["filters"], "filters")
-
-    pem = bundle_pem(bundle)
-    staged, diffs = [], []
-    outputs = []
-    if params["path"]:
-        outputs.append(("path", params["path"], pem, _bundle_view))
-    if params["filters_path"]:
-        outputs.append(("filters_path", params["filters_path"], filters_document(filters), _filters_view))
-    for option, path, data, view in outputs:
-        check_target(path, option)
-        current = read_optional(path, option)
-        if current != data:
-            staged.append(StagedFile(option, path, data, False))
-            diffs.append(dict(before_header=path, after_header=path, before=view(current), after=view(data)))
-    result = dict(
-        certificates=[bundle_facts(cert) for _path, cert in bundle],
-        fingerprints=[sha1_of(cert) for _path, cert in bundle],
-        bundle_base64=base64_of(pem),
-        bundle_size=len(pem),
-        duplicates=duplicates,
-        expired=expired,
-        clients=clients,
-        filters=filters,
-        path=params["path"],
-        filters_path=params["filters_path"],
-    )
-    return result, staged, diffs, warnings
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            ca_paths=dict(type="list", elements="path", required=True),
-            path=dict(type="path"),
-            client_cert_paths=dict(type="list", elements="path", default=[]),
-            filters=dict(type="list", elements="dict", options={name: dict(type="str") for name, _key in FILTER_FIELDS}),
-            filters_path=dict(type="path"),
-            backup=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-        add_file_common_args=True,
-        required_together=[("filters", "filters_path")],
-    )
-    assert_required_cryptography_version(module)
-    params = module.params
-    try:
-        with exclusive([params["path"], params["filters_path"]], module.check_mode) as completed:
-            result, staged, diffs, warnings = plan(params, utcnow())
-            if staged and not module.check_mode:
-                backups = write_files(staged, params["backup"])
-                if backups:
-                    result["backup_files"] = backups
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-
-    changed = bool(staged) or bool(completed)
-    for option in ("path", "filters_path"):
-        path = params[option]
-        if path and os.path.exists(path):
-            changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params, path=path), changed)
-    if module._diff:
-        result["diff"] = diffs
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=changed, **result)
+    run(OPTIONS.module(), CloudBundleBackend)
 
 
 if __name__ == "__main__":

@@ -116,48 +116,13 @@ private_key_path:
   sample: /etc/temporal/tls/internode.key
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mtls.temporal.plugins.module_utils._csr import CSRBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, write_files
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES
-from ansible_collections.mtls.temporal.plugins.module_utils._names import SUBJECT_OPTIONS
+from ansible_collections.mtls.temporal.plugins.module_utils._options import CSR
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
 
 
 def main():
-    argument_spec = dict(
-        private_key_path=dict(type="path", required=True),
-        key_type=dict(type="str", default="ecdsa-p256", choices=list(KEY_TYPES)),
-        private_key_format=dict(type="str", default="pkcs8", choices=["pkcs8", "traditional"]),
-        private_key_mode=dict(type="str", default="0600", no_log=False),
-        csr_path=dict(type="path"),
-        force=dict(type="bool", default=False),
-        backup=dict(type="bool", default=False),
-    )
-    argument_spec.update({option: dict(type="str") for option, _oid, _bound in SUBJECT_OPTIONS})
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, add_file_common_args=True)
-    assert_required_cryptography_version(module)
-    params = module.params
-    try:
-        with exclusive([params["private_key_path"], params["csr_path"]], module.check_mode) as completed:
-            files, reason, detail, csr, key = CSRBackend(params).plan()
-            if files and not module.check_mode:
-                write_files(files, params["backup"])
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    changed = bool(files) or bool(completed)
-    path = params["private_key_path"]
-    if os.path.exists(path):
-        file_args = module.load_file_common_arguments(params, path=path)
-        file_args["mode"] = params["private_key_mode"]
-        changed = module.set_fs_attributes_if_different(file_args, changed)
-    # The CSR file is public: it takes mode, owner and group as given.
-    if params["csr_path"] and os.path.exists(params["csr_path"]):
-        changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params, path=params["csr_path"]), changed)
-    module.exit_json(changed=changed, csr=csr, reason=reason, reason_detail=detail, private_key_path=path, **CSRBackend.key_facts(key))
+    run(CSR.module(), CSRBackend)
 
 
 if __name__ == "__main__":

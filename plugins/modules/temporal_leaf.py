@@ -393,32 +393,14 @@ backup_files:
   sample: {path: /etc/temporal/tls/internode.pem.1234.2026-11-24@06:00:00~}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._module import (
-    LEAF_MUTUALLY_EXCLUSIVE,
-    LEAF_REQUIRED_IF,
-    leaf_argument_spec,
-    run_issue_module,
-)
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
+from ansible_collections.mtls.temporal.plugins.module_utils._options import LEAF
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import LEAF_BACKENDS
 
 
 def main():
-    argument_spec = leaf_argument_spec()
-    argument_spec.update(VAULT_ARGS)
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        add_file_common_args=True,
-        mutually_exclusive=LEAF_MUTUALLY_EXCLUSIVE,
-        required_if=LEAF_REQUIRED_IF,
-    )
-    backend = LeafBackend
-    if module.params["issuer"] == "vault":
-        require_hvac(module)
-        backend = VaultLeafBackend
-    run_issue_module(module, backend)
+    module = LEAF.module()
+    run(module, LEAF_BACKENDS[module.params["issuer"]])
 
 
 if __name__ == "__main__":

@@ -179,50 +179,14 @@ written:
   sample: [/srv/pki/clients/payments.key, /srv/pki/clients/payments.pem]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._module import run_batch_module
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VaultLeafBackend, require_hvac
-
-
-# What compact_result keeps of each changed certificate.
-COMPACT_FACTS = ("path", "reason", "reason_detail")
-
-
-class BatchModule(AnsibleModule):
-    """AnsibleModule whose successful result, with compact_result, keeps only what changed and why."""
-
-    def exit_json(self, **kwargs):
-        if self.params.get("compact_result"):
-            kwargs["certificates"] = [{key: entry.get(key) for key in COMPACT_FACTS}
-                                      for entry in kwargs.get("certificates", []) if entry.get("changed")]
-            kwargs.pop("written", None)
-            # AnsibleModule echoes every parameter unless the result brings its own invocation; secrets in it are
-            # still masked, since the masking covers the whole result.
-            echoed = dict(self.params, certificates="{0} certificates".format(len(self.params["certificates"])))
-            kwargs.setdefault("invocation", dict(module_args=echoed))
-        super().exit_json(**kwargs)
+from ansible_collections.mtls.temporal.plugins.module_utils._options import BATCH, batch_entries
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run_batch
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import LEAF_BACKENDS
 
 
 def main():
-    argument_spec = dict(
-        certificates=dict(type="list", elements="dict", required=True),
-        # Required for issuer=local only; the local backend checks them for each certificate it issues.
-        ca_path=dict(type="path"),
-        ca_private_key_path=dict(type="path"),
-        ca_private_key_passphrase=dict(type="str", no_log=True),
-        pkcs12_passphrase=dict(type="str", default="", no_log=True),
-        backup=dict(type="bool", default=False),
-        create_dirs=dict(type="bool", default=False),
-        compact_result=dict(type="bool", default=False),
-    )
-    argument_spec.update(VAULT_ARGS)
-    module = BatchModule(argument_spec=argument_spec, supports_check_mode=True, add_file_common_args=True)
-    backend = LeafBackend
-    if module.params["issuer"] == "vault":
-        require_hvac(module)
-        backend = VaultLeafBackend
-    run_batch_module(module, backend)
+    module = BATCH.module()
+    run_batch(module, LEAF_BACKENDS[module.params["issuer"]], batch_entries(module))
 
 
 if __name__ == "__main__":

@@ -424,120 +424,42 @@ backup_files:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, write_files
-from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes, short_invocation
+from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_config import TLSConfigBackend
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
 from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
-    CLIENT_SPEC,
+    CLIENT_PROFILE_SPEC,
     EXPIRATION_SPEC,
     FRONTEND_SPEC,
     GROUP_SPEC,
-    SERVER_SPEC,
     WORKER_SPEC,
 )
 
-CLIENT_PROFILE_SPEC = dict(
-    profile=dict(type="str", default="default"),
-    address=dict(type="str", required=True),
-    namespace=dict(type="str", default="default"),
-    server_name=dict(type="str"),
-    cert_file=dict(type="path"),
-    key_file=dict(type="path"),
-    ca_file=dict(type="path"),
-    disable_host_verification=dict(type="bool", default=False),
+
+OPTIONS = Options(dict(
+    internode=dict(type="dict", options=GROUP_SPEC),
+    frontend=dict(type="dict", options=FRONTEND_SPEC),
+    system_worker=dict(type="dict", options=WORKER_SPEC),
+    remote_clusters=dict(type="dict"),
+    refresh_interval=dict(type="str", default="1m"),
+    expiration_checks=dict(type="dict", options=EXPIRATION_SPEC),
     embed=dict(type="bool", default=False),
-    toml_path=dict(type="path"),
+    config_path=dict(type="path"),
     env_path=dict(type="path"),
-)
-
-# What return_rendered=false leaves out of the result.
-RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env")
-
-ENTRY_SPECS = dict(server=SERVER_SPEC, group=dict(server=dict(type="dict", options=SERVER_SPEC), client=dict(type="dict", options=CLIENT_SPEC)))
-
-
-def _secrets_of_entries(params):
-    """The key_data of each host override and remote cluster entry. Those entries are free-form dicts, which
-    Ansible's no_log never reaches, so the module masks these values itself before anything can echo them."""
-    frontend = params.get("frontend") or {}
-    blocks = []
-    for entries in (frontend.get("host_overrides"), params.get("remote_clusters")):
-        for entry in (entries or {}).values():
-            if isinstance(entry, dict):
-                blocks += [entry, entry.get("server")]
-    secret_options = [option for option, spec in SERVER_SPEC.items() if spec.get("no_log")]
-    return [str(block[option]) for block in blocks if isinstance(block, dict) for option in secret_options if block.get(option)]
-
-
-def validate_entry(value, where, kind):
-    """Type a free-form host override or remote cluster entry with the same spec as its fixed siblings."""
-    if not isinstance(value, dict):
-        raise PKIError(where, "must be a mapping of {0} options".format("server" if kind == "server" else "server and client"))
-    result = ArgumentSpecValidator(ENTRY_SPECS[kind]).validate(value)
-    if result.error_messages:
-        raise PKIError(where, "; ".join(result.error_messages))
-    return result.validated_parameters
+    node_addresses=dict(type="list", elements="str"),
+    check_files=dict(type="bool", default=True),
+    relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),
+    changed_files=dict(type="list", elements="path", default=[]),
+    unchanged_first_certificate=dict(type="list", elements="path", default=[]),
+    client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
+    backup=dict(type="bool", default=False),
+    return_rendered=dict(type="bool", default=True),
+))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            internode=dict(type="dict", options=GROUP_SPEC),
-            frontend=dict(type="dict", options=FRONTEND_SPEC),
-            system_worker=dict(type="dict", options=WORKER_SPEC),
-            remote_clusters=dict(type="dict"),
-            refresh_interval=dict(type="str", default="1m"),
-            expiration_checks=dict(type="dict", options=EXPIRATION_SPEC),
-            embed=dict(type="bool", default=False),
-            config_path=dict(type="path"),
-            env_path=dict(type="path"),
-            node_addresses=dict(type="list", elements="str"),
-            check_files=dict(type="bool", default=True),
-            relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),
-            changed_files=dict(type="list", elements="path", default=[]),
-            unchanged_first_certificate=dict(type="list", elements="path", default=[]),
-            client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
-            backup=dict(type="bool", default=False),
-            return_rendered=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-        add_file_common_args=True,
-    )
-    module.no_log_values.update(_secrets_of_entries(module.params))
-    assert_required_cryptography_version(module)
-    client = module.params["client"] or {}
-    outputs = [module.params["config_path"], module.params["env_path"], client.get("toml_path"), client.get("env_path")]
-    backups = {}
-    try:
-        with exclusive(outputs, module.check_mode) as completed:
-            outcome = TLSConfigBackend(module.params, validate_entry).plan()
-            if outcome.files and not module.check_mode:
-                backups = write_files(outcome.files, module.params["backup"])
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-
-    result = dict(outcome.result, config_warnings=outcome.warnings, written=[f.option for f in outcome.files])
-    if not module.params["return_rendered"]:
-        for name in RENDERED_RESULTS:
-            result.pop(name, None)
-    if backups:
-        result["backup_files"] = backups
-    changed = outcome.changed or bool(completed)
-    client = module.params.get("client") or {}
-    paths = [module.params.get("config_path"), module.params.get("env_path"), client.get("toml_path"), client.get("env_path")]
-    changed = apply_file_attributes(module, [(path, "0600" if path in outcome.private else None) for path in paths], changed)
-    if module._diff:
-        result["diff"] = outcome.diffs
-    for warning in outcome.warnings:
-        module.warn(warning)
-    if not module.params["return_rendered"]:
-        short_invocation(module, result, return_rendered=False)
-    module.exit_json(changed=changed, **result)
+    run(OPTIONS.module(), TLSConfigBackend)
 
 
 if __name__ == "__main__":

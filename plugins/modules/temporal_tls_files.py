@@ -52,8 +52,18 @@ options:
           - A file on the controller to write, read by the action plugin there (a relative path is looked up like
             M(ansible.builtin.copy) looks up its C(src)). Its content goes to the module, not into the task's
             arguments, so results do not carry it back to the controller.
-          - One of O(files[].src) and O(files[].content) is required.
+          - In check mode, a O(files[].src) that does not exist yet (an earlier task would create it) is reported as to
+            be written, with a warning.
+          - One of O(files[].src), O(files[].bundle_srcs) and O(files[].content) is required.
         type: path
+      bundle_srcs:
+        description:
+          - Files on the controller whose certificates make the file, a CA bundle, read by the action plugin there like
+            O(files[].src). The certificates are ordered by C(notBefore), the newest first (those that start at the same
+            time keep the order given), since Temporal's hot reload notices only a CA file's first certificate.
+        type: list
+        elements: path
+        version_added: 0.1.0
       content:
         description:
           - The file's content, as text. Never shown in results.
@@ -152,132 +162,28 @@ backup_files:
   sample: {/etc/temporal/tls/internode.pem: /etc/temporal/tls/internode.pem.1234.2026-11-24@06:00:00~}
 """
 
-import hashlib
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile, exclusive, keeps_first_certificate, read_optional, write_files
-from ansible_collections.mtls.temporal.plugins.module_utils._results import apply_file_attributes, short_invocation
-
-HIDDEN = "<hidden>\n"
+from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils._tls_files import TLSFilesBackend
 
 
-def _describe(data, secret):
-    """What a diff shows of a file: never its content, which the results mask anyway (content is no_log)."""
-    if data is None:
-        return ""
-    if secret:
-        return HIDDEN
-    return "{0} PEM block(s), {1} bytes, sha256 {2}\n".format(data.count(b"-----BEGIN "), len(data), hashlib.sha256(data).hexdigest())
-
-
-def _plan(files):
-    """StagedFile for each file whose content differs from what is there, the diff of each, and the paths of those
-    whose first certificate stays (see keeps_first_certificate)."""
-    staged, diffs, same_first = [], [], []
-    seen = set()
-    for index, entry in enumerate(files):
-        option = "files[{0}]".format(index)
-        path = entry["path"]
-        if os.path.abspath(path) in seen:
-            raise PKIError(option, "{0} is listed twice".format(path))
-        seen.add(os.path.abspath(path))
-        if entry["src"] is not None:
-            raise PKIError(option, "src is read on the controller by the action plugin; this module takes content")
-        if not entry["content"]:
-            raise PKIError(option, "content of {0} is empty".format(path))
-        data = entry["content"].encode("utf-8")
-        current = read_optional(path, option)
-        if current == data:
-            continue
-        staged.append(StagedFile(option, path, data, entry["secret"]))
-        if not entry["secret"] and keeps_first_certificate(current, data):
-            same_first.append(path)
-        diffs.append(dict(before_header=path, after_header=path,
-                          before=_describe(current, entry["secret"]), after=_describe(data, entry["secret"])))
-    return staged, diffs, same_first
-
-
-def _directories(module, files):
-    """Create the files' missing directories, with their missing parents, and set the mode, owner and group of each
-    directory and of each parent created; the directories that changed, and the diff of each one created."""
-    changed, diffs = [], []
-    for directory in sorted({os.path.dirname(os.path.abspath(entry["path"])) for entry in files}):
-        missing = []
-        path = directory
-        while not os.path.isdir(path):
-            missing.insert(0, path)
-            path = os.path.dirname(path)
-        if missing:
-            diffs.append(dict(before_header=directory, after_header=directory, before="",
-                              after="directory, mode {0}\n".format(module.params["directory_mode"])))
-            if module.check_mode:
-                changed.append(directory)
-                continue
-        for path in missing:
-            try:
-                os.mkdir(path, 0o700)
-            except OSError as exc:
-                raise PKIError("directory_mode", "cannot create {0}: {1}".format(path, exc))
-        for path in missing[:-1] + [directory]:
-            file_args = module.load_file_common_arguments(module.params, path=path)
-            file_args["mode"] = module.params["directory_mode"]
-            if module.set_fs_attributes_if_different(file_args, bool(missing)) and path == directory:
-                changed.append(directory)
-    return changed, diffs
+OPTIONS = Options(dict(
+    files=dict(type="list", elements="dict", required=True, options=dict(
+        path=dict(type="path", required=True),
+        src=dict(type="path"),
+        bundle_srcs=dict(type="list", elements="path"),
+        content=dict(type="str", no_log=True),
+        mode=dict(type="str"),
+        secret=dict(type="bool", default=False),
+    ), mutually_exclusive=[("src", "bundle_srcs", "content")], required_one_of=[("src", "bundle_srcs", "content")]),
+    backup=dict(type="bool", default=False),
+    directory_mode=dict(type="str"),
+    compact_result=dict(type="bool", default=False),
+))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            files=dict(type="list", elements="dict", required=True, options=dict(
-                path=dict(type="path", required=True),
-                src=dict(type="path"),
-                content=dict(type="str", no_log=True),
-                mode=dict(type="str"),
-                secret=dict(type="bool", default=False),
-            ), mutually_exclusive=[("src", "content")], required_one_of=[("src", "content")]),
-            backup=dict(type="bool", default=False),
-            directory_mode=dict(type="str"),
-            compact_result=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-        add_file_common_args=True,
-    )
-    files = module.params["files"]
-    backups = {}
-    changed_files = []
-    try:
-        with exclusive([entry["path"] for entry in files], module.check_mode) as completed:
-            staged, diffs, same_first = _plan(files)
-            if module.params["directory_mode"]:
-                changed_files, directory_diffs = _directories(module, files)
-                diffs = directory_diffs + diffs
-            if staged and not module.check_mode:
-                backups = write_files(staged, module.params["backup"])
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-
-    written = [item.path for item in staged]
-    for entry in files:
-        path = entry["path"]
-        changed = path in written or os.path.abspath(path) in completed
-        mode = entry["mode"] or ("0600" if entry["secret"] else module.params["mode"] or "0644")
-        if apply_file_attributes(module, [(path, mode)], changed):
-            changed_files.append(path)
-    result = dict(changed=bool(changed_files), changed_files=changed_files, unchanged_first_certificate=same_first)
-    if not module.params["compact_result"]:
-        result["written"] = written
-    else:
-        short_invocation(module, result, compact_result=True)
-    if backups:
-        # write_files keys backups by each StagedFile's option; report them by the replaced path.
-        paths = {item.option: item.path for item in staged}
-        result["backup_files"] = {paths[option]: backup for option, backup in backups.items()}
-    if module._diff:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    run(OPTIONS.module(), TLSFilesBackend)
 
 
 if __name__ == "__main__":

@@ -129,93 +129,16 @@ issuers:
       elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import load_pem_certificates
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import HAS_HVAC, VaultClient, _vault_errors, require_hvac
-
-try:
-    import hvac.exceptions
-except ImportError:
-    pass  # reported by require_hvac
+from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VAULT_READ_OPTIONS, VaultIssuersBackend
 
 
-class VaultIssuers(VaultClient):
-    """VaultClient for a mount's issuers: no role, and a token only to change the default."""
-
-    signs = False
-
-    def _get(self, what, path, method="get"):
-        def not_found(exc):
-            if isinstance(exc, (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden)):
-                self._fail("vault_mount", "no PKI secrets engine with issuers answers at {0}/ on {1} ({2}); check vault_mount and vault_namespace".format(
-                    self.mount, self.url, _vault_errors(exc)))
-
-        response = self._call(what, lambda: getattr(self._client.adapter, method)("/v1/{0}/{1}".format(self.mount, path)), not_found)
-        if not isinstance(response, dict) or not isinstance(response.get("data"), dict):
-            self._fail("vault_mount", "{0} answered {1} without data".format(self.where, path))
-        return response["data"]
-
-    def issuers(self):
-        listed = self._get("listing the issuers of " + self.mount, "issuers", "list")
-        default = self._get("reading the default issuer of " + self.mount, "issuer/default/json").get("issuer_id")
-        out = []
-        for issuer_id in listed.get("keys") or []:
-            data = self._get("reading the issuer {0} of {1}".format(issuer_id, self.mount), "issuer/{0}/json".format(issuer_id))
-            cert = load_pem_certificates(data["certificate"].encode("utf-8"), "vault_mount", "the issuer {0} of {1}".format(issuer_id, self.where))[0]
-            chain = [pem.strip() for pem in data.get("ca_chain") or [data["certificate"]]]
-            out.append(dict(id=issuer_id, name=data.get("issuer_name") or "", is_default=issuer_id == default,
-                            subject=cert.subject.rfc4514_string(), certificate=data["certificate"].strip(), ca_chain=chain))
-        return default, out
-
-    def set_default(self, issuer_id):
-        if not self.token:
-            raise PKIError("vault_token", "required to change the default issuer of {0}: set it or VAULT_TOKEN".format(self.where))
-        self._client.token = self.token
-
-        def denied(exc):
-            if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
-                self._fail("vault_token", "Vault denied {0}/config/issuers ({1}): the token needs update on it".format(self.mount, _vault_errors(exc)))
-
-        self._call("setting the default issuer of " + self.mount,
-                   lambda: self._client.adapter.post("/v1/{0}/config/issuers".format(self.mount), json=dict(default=issuer_id)), denied)
+OPTIONS = Options(dict({option: VAULT_ARGS[option] for option in VAULT_READ_OPTIONS}, default_issuer=dict(type="str")))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            vault_url=dict(type="str", fallback=(env_fallback, ["VAULT_ADDR"])),
-            vault_mount=dict(type="str", default="pki"),
-            vault_token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
-            vault_ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
-            vault_validate_certs=dict(type="bool", default=True),
-            vault_namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
-            default_issuer=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_HVAC:
-        require_hvac(module)
-    changed = False
-    try:
-        vault = VaultIssuers(module.params)
-        default, issuers = vault.issuers()
-        wanted = module.params["default_issuer"]
-        if wanted:
-            match = [i for i in issuers if wanted in (i["id"], i["name"])]
-            if not match:
-                raise PKIError("default_issuer", "{0} has no issuer {1!r}; it has {2}".format(
-                    vault.where, wanted, ", ".join("{0} ({1})".format(i["id"], i["name"] or i["subject"]) for i in issuers) or "none"))
-            if match[0]["id"] != default:
-                changed = True
-                if not module.check_mode:
-                    vault.set_default(match[0]["id"])
-                default = match[0]["id"]
-                for issuer in issuers:
-                    issuer["is_default"] = issuer["id"] == default
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=changed, default=default, issuers=issuers)
+    run(OPTIONS.module(files=False), VaultIssuersBackend)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def test_a_reissued_leaf_is_served_without_a_restart(cluster, fleet):
     proc, hosts = fleet.playbook("mtls.temporal.fleet", "-e", "node_certs_force=true")
     assert proc.returncode == 0, proc.stdout[-4000:]
     # Only leaf files changed: the role must not ask for a restart, hot reload is enough.
-    assert "Ask for a restart when hot reload cannot apply the change" in proc.stdout
+    assert "Say why the server must restart" in proc.stdout
     assert restart_task_output(proc.stdout).strip() == "", restart_task_output(proc.stdout)
     reissued = shipped_certificate(fleet, "node1", "frontend.pem")
     assert reissued != before
@@ -80,7 +80,7 @@ def test_a_reissued_leaf_is_served_without_a_restart(cluster, fleet):
 
 def restart_task_output(stdout):
     """What the restart-request task printed (only skipping lines when no node needs a restart)."""
-    lines = stdout.split("Ask for a restart when hot reload cannot apply the change", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    lines = stdout.split("Say why the server must restart", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
     return "\n".join(line for line in lines if not line.startswith("skipping:"))
 
 

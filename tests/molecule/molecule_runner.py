@@ -15,11 +15,11 @@ BIN = Path(sys.executable).parent
 
 def run_scenario(name):
     env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1", PY_COLORS="0", NO_COLOR="1")
-    proc = subprocess.run([str(BIN / "molecule"), "test", "-s", name], cwd=REPO / "extensions", env=env,
+    proc = subprocess.run([str(BIN / "molecule"), "test", "-s", name], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr
     # The failing task may be far from the end of a long run: its lines come first.
     failures = [line for line in output.splitlines() if line.startswith(("fatal:", "failed:", "[ERROR]"))]
     assert proc.returncode == 0, "\n".join(failures) + "\n...\n" + output[-8000:]
-    for action in ("converge", "verify"):
+    for action in ("check", "converge", "idempotence", "verify"):
         assert re.search(r"{0} (?:>|➜) {1}: Executed: Successful".format(name, action), output), output[-3000:]

@@ -398,12 +398,14 @@ def scenario_of(runs, name):
 
 def debug_allowance(scenario, needles):
     """With ANSIBLE_DEBUG=1 only, and only inside ansible-core's own record of a module's raw arguments on stdout: what the
-    play hands to modules as arguments. That is the passphrases and, since node_certs ships a node's files as the
-    content argument of temporal_tls_files, the node keys (and so a PEM marker). Never a CA key or a client key."""
+    play hands to modules as arguments. That is the passphrases and, since node_certs ships a node's files and
+    client_certs an identity's as the content argument of temporal_tls_files (one transaction per set), the node and
+    client keys (and so a PEM marker). Never a CA key."""
     if not scenario.debug:
         return None, set()
     names = set(scenario.passphrases) | {"PEM private key marker"}
-    names |= {label for label in needles if label.startswith("first body line of ") and ("pki/nodes/" in label or "etc/temporal/tls/" in label)}
+    shipped = ("pki/nodes/", "etc/temporal/tls/", "pki/clients/")
+    names |= {label for label in needles if label.startswith("first body line of ") and any(place in label for place in shipped)}
     return (lambda source, label, line: source == "stdout" and label in names and DEBUG_MODULE_ARGS.match(line) is not None), names
 
 

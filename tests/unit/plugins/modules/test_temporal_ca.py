@@ -82,13 +82,13 @@ def test_renewal_window_reissues_with_same_key(tmp_path):
     params = dict(
         root_args(tmp_path), key_type="ecdsa-p256", validity="100d", renew_before="33%", state="present", force=False,
         reuse_key=True, path_length=None, name_constraints_permitted=[], name_constraints_excluded=[], parent_ca_path=None,
-        parent_ca_private_key_path=None, parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None,
+        parent_ca_private_key_path=None, parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None, private_key_mode="0600",
     )
     write_files(CABackend(params).plan().files)
     now = datetime.datetime.now(datetime.timezone.utc)
-    assert CABackend(params, now=now + datetime.timedelta(days=60)).plan().reason is None
+    assert CABackend(params, now=now + datetime.timedelta(days=60)).plan().result["reason"] is None
     later = CABackend(params, now=now + datetime.timedelta(days=70)).plan()
-    assert later.reason == "expiring" and "renew_before 33%" in later.details[0]
+    assert later.result["reason"] == "expiring" and "renew_before 33%" in later.result["reason_detail"]
     assert [f.option for f in later.files] == ["path"]  # the key stays
 
 

@@ -370,7 +370,7 @@ def test_expired_ca_is_refused(run_module, tmp_path):
         path=str(tmp_path / "old.pem"), private_key_path=str(tmp_path / "old.key"), common_name="Old", key_type="ecdsa-p256",
         validity="2d", renew_before="1d", state="present", force=False, reuse_key=True, path_length=None,
         name_constraints_permitted=[], name_constraints_excluded=[], parent_ca_path=None, parent_ca_private_key_path=None,
-        parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None,
+        parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None, private_key_mode="0600",
     )
     write_files(CABackend(params, now=past).plan().files)
     run = run_module(temporal_leaf.main, dict(profile="client", common_name="c", path=str(tmp_path / "c.pem"), private_key_path=str(tmp_path / "c.key"),

@@ -140,13 +140,13 @@ def _old_ca_and_leaf(tmp_path, days_ago, validity, leaf_validity, profile="front
     ca = dict(path=str(tmp_path / "old-ca.pem"), private_key_path=str(tmp_path / "old-ca.key"), common_name="Old CA", key_type="ecdsa-p256",
               validity=validity, renew_before="1d", state="present", force=False, reuse_key=True, path_length=None,
               name_constraints_permitted=[], name_constraints_excluded=[], parent_ca_path=None, parent_ca_private_key_path=None,
-              parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None)
+              parent_ca_private_key_passphrase=None, private_key_passphrase=None, chain_path=None, private_key_mode="0600")
     write_files(CABackend(ca, now=now).plan().files)
     leaf = dict(profile=profile, path=str(tmp_path / "old-leaf.pem"), private_key_path=str(tmp_path / "old-leaf.key"), ca_path=ca["path"],
                 ca_private_key_path=ca["private_key_path"], ca_private_key_passphrase=None, dns_names=["frontend.temporal.test"], ip_addresses=[],
                 key_type="ecdsa-p256", validity=leaf_validity, renew_before="1h", state="present", force=False, reuse_key=False,
                 private_key_format="pkcs8", chain_path=None, csr_path=None, csr_content=None, pkcs12_path=None, pkcs12_passphrase="",
-                common_name=None)
+                common_name=None, private_key_mode="0600")
     write_files(LeafBackend(leaf, now=now).plan().files)
     return ca, leaf
 

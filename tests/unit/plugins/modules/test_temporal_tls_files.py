@@ -228,7 +228,7 @@ def test_tls_config_return_rendered_false_leaves_the_blocks_out(run_module, tmp_
 def test_src_is_for_the_action_plugin_only(run_module, tmp_path):
     (tmp_path / "staged.pem").write_text(CERT)
     direct = run_module(temporal_tls_files.main, dict(files=[dict(path=str(tmp_path / "out.pem"), src=str(tmp_path / "staged.pem"))]))
-    assert direct.failed and "src is read on the controller by the action plugin" in direct.msg and not os.path.exists(tmp_path / "out.pem")
+    assert direct.failed and "src and bundle_srcs are read on the controller by the action plugin" in direct.msg and not os.path.exists(tmp_path / "out.pem")
     both = run_module(temporal_tls_files.main, dict(files=[dict(path=str(tmp_path / "out.pem"), src=str(tmp_path / "staged.pem"), content=CERT)]))
     assert both.failed and "mutually exclusive" in both.msg
     neither = run_module(temporal_tls_files.main, dict(files=[dict(path=str(tmp_path / "out.pem"))]))

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the collection's roles keep each file, on the controller (pki_dir), on the Temporal nodes and on client hosts,
+and the module arguments the roles build from those names (through the filters of plugins/filter/layout.py).
+The one home of every such file name. No cryptography: plain data. Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+import os
+
+# The server certificates each node gets, one per listener.
+NODE_PROFILES = ("internode", "frontend")
+
+# On each node, in node_certs_dir (which server_tls_certs_dir names to the server's config).
+NODE_FILES = dict(
+    internode_cert="internode.pem",
+    internode_key="internode.key",
+    frontend_cert="frontend.pem",
+    frontend_key="frontend.key",
+    internode_ca="internode-ca.pem",
+    frontend_clients_ca="frontend-clients-ca.pem",
+)
+
+# In pki_dir on the controller: the trust bundles the pki role builds (bundles/<name>.pem) ...
+BUNDLES_DIR = "bundles"
+# ... what each node's bundle file is made of ...
+NODE_BUNDLES = dict(internode_ca="internode", frontend_clients_ca="frontend-clients")
+# ... and what clients verify servers with.
+SERVER_ROOTS_BUNDLE = "server-roots"
+
+# An identity's files, in <client_certs_dir>/<name>/ on the controller and <client_certs_host_dir>/<name>/ on a host.
+IDENTITY_FILES = dict(
+    cert="client.pem",
+    chain="client-chain.pem",
+    key="client.key",
+    pkcs12="client.pfx",
+    server_roots="server-roots.pem",
+    toml="temporal.toml",
+    env="temporal.env",
+)
+
+
+# The CAs the pki role makes: the root, the servers and clients intermediates, and one per client group, each as
+# <name>-ca.pem, <name>-ca.key and (intermediates) <name>-ca-chain.pem; during a rotation the new ones are in next/
+# and the replaced ones in old/.
+ROOT_CA = "root"
+SERVERS_CA = "servers"
+CLIENTS_CA = "clients"
+ROTATION_DIRS = dict(new="next", replaced="old")
+
+
+def ca_paths(directory, name):
+    return dict(cert=_join(directory, name + "-ca.pem"), key=_join(directory, name + "-ca.key"), chain=_join(directory, name + "-ca-chain.pem"))
+
+
+def client_ca_names(client_groups):
+    """The CAs that issue client identities: the clients CA, then one per client group."""
+    return [CLIENTS_CA] + ["{0}-{1}".format(CLIENTS_CA, group["name"]) for group in client_groups]
+
+
+def intermediate_cas(client_groups, servers_common_name, clients_common_name):
+    """The intermediates (name, common_name) in the order they are made: servers, clients, each client group."""
+    cas = [dict(name=SERVERS_CA, common_name=servers_common_name), dict(name=CLIENTS_CA, common_name=clients_common_name)]
+    for group in client_groups:
+        cas.append(dict(name="{0}-{1}".format(CLIENTS_CA, group["name"]),
+                        common_name=group.get("common_name") or "{0} ({1})".format(clients_common_name, group["name"])))
+    return cas
+
+
+def bundle_cas(client_groups):
+    """What each trust bundle holds, each list in reverse order of creation: internode-ca.pem on the nodes (the
+    servers CA), frontend-clients-ca.pem (every CA that issues clients, and the servers CA for the system workers and
+    internode clients of the frontend), and what clients verify servers with (the root)."""
+    return {"internode": [SERVERS_CA], "frontend-clients": list(reversed(client_ca_names(client_groups))) + [SERVERS_CA],
+            SERVER_ROOTS_BUNDLE: [ROOT_CA]}
+
+
+def trust_bundles(pki_dir, client_groups, exists=os.path.exists):
+    """temporal_tls_files entries of the trust bundles: during a rotation the new CAs first, then the current ones,
+    then the replaced ones (temporal_tls_files orders them by notBefore, keeping this order between equals)."""
+    entries = []
+    for bundle, names in bundle_cas(client_groups).items():
+        new = [ca_paths(_join(pki_dir, ROTATION_DIRS["new"]), name)["cert"] for name in names]
+        current = [ca_paths(pki_dir, name)["cert"] for name in names]
+        replaced = [ca_paths(_join(pki_dir, ROTATION_DIRS["replaced"]), name)["cert"] for name in names]
+        sources = [path for path in new if exists(path)] + current + [path for path in replaced if exists(path)]
+        entries.append(dict(path=bundle_path(pki_dir, bundle), bundle_srcs=sources))
+    return entries
+
+
+def vault_trust(mounts, rotation):
+    """What the bundles trust per Vault PKI mount, from temporal_vault_ca_chain's loop results (item: the mount):
+    {mount: {default, chains, ids, missing}}. The mount's default issuer; while a rotation is introduced or reissued
+    (rotation: what rotation.json records), the new issuer's chain first, then the old one's. missing names the
+    recorded issuers that are gone from their mount."""
+    rotating = (rotation.get("vault") or {}) if rotation.get("state") in ("introduced", "reissued") else {}
+    trust = {}
+    for result in mounts:
+        mount, issuers = result["item"], {issuer["id"]: issuer for issuer in result["issuers"]}
+        ids = [rotating[mount]["new"], rotating[mount]["old"]] if mount in rotating else [result["default"]]
+        defaults = [issuer["certificate"] for issuer in result["issuers"] if issuer["is_default"]]
+        trust[mount] = dict(default=defaults[0] if defaults else "", ids=ids,
+                            chains=[pem for issuer_id in ids if issuer_id in issuers for pem in issuers[issuer_id]["ca_chain"]],
+                            missing=["{0}: {1}".format(mount, issuer_id) for issuer_id in ids if issuer_id not in issuers])
+    return trust
+
+
+def vault_trust_files(trust, pki_dir, servers_mount, clients_mount):
+    """temporal_tls_files entries that stand in for the local CAs' files with a Vault issuer: servers-ca.pem and
+    clients-ca.pem hold each mount's default issuer (what certificates must be issued by), and the trust bundles the
+    chains vault_trust lists."""
+    servers, clients = trust[servers_mount], trust[clients_mount]
+    contents = [
+        (ca_paths(pki_dir, SERVERS_CA)["cert"], [servers["default"]]),
+        (ca_paths(pki_dir, CLIENTS_CA)["cert"], [clients["default"]]),
+        (bundle_path(pki_dir, "internode"), servers["chains"]),
+        (bundle_path(pki_dir, "frontend-clients"), clients["chains"] + servers["chains"]),
+        (bundle_path(pki_dir, SERVER_ROOTS_BUNDLE), servers["chains"]),
+    ]
+    return [dict(path=path, content="\n".join(_unique(pems)) + "\n") for path, pems in contents]
+
+
+def _join(*parts):
+    return "/".join(str(part).rstrip("/") for part in parts)
+
+
+def bundle_path(pki_dir, name):
+    return _join(pki_dir, BUNDLES_DIR, name + ".pem")
+
+
+def node_staging_dir(pki_dir, host):
+    """Where the controller keeps a node's certificates (and, with keys on the controller, its keys)."""
+    return _join(pki_dir, "nodes", host)
+
+
+def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_name, frontend_server_names, extra_dns_names, settings,
+                       csrs=None):
+    """temporal_leaf_batch entries for a node's certificates, one per profile. Each carries the node's own names, the
+    names dialled for that listener and the extra names. settings: key_type, validity, renew_before and force. csrs:
+    temporal_csr's loop results ({item: profile, csr: PEM}) when the node keeps its keys; else the controller makes them."""
+    staging = node_staging_dir(pki_dir, host)
+    dialled = dict(internode=[internode_server_name], frontend=list(frontend_server_names or []))
+    csr_of = {result["item"]: result["csr"] for result in csrs or []}
+    requests = []
+    for profile in NODE_PROFILES:
+        request = dict(settings, profile=profile, path=_join(staging, profile + ".pem"), chain_path=_join(staging, profile + "-chain.pem"),
+                       dns_names=_unique(list(dns_names or []) + dialled[profile] + list(extra_dns_names or [])),
+                       ip_addresses=list(ip_addresses or []))
+        if csrs is None:
+            request["private_key_path"] = _join(staging, profile + ".key")
+        else:
+            request["csr_content"] = csr_of[profile]
+        requests.append(request)
+    return requests
+
+
+def node_tls_files(host, pki_dir, tls_dir, keys_on_controller, cert_mode, key_mode):
+    """temporal_tls_files entries for what a node gets: each certificate with its chain, each key made on the
+    controller, and the two CA bundles."""
+    staging = node_staging_dir(pki_dir, host)
+    sources = []
+    for profile in NODE_PROFILES:
+        sources.append((NODE_FILES[profile + "_cert"], _join(staging, profile + "-chain.pem"), False))
+        if keys_on_controller:
+            sources.append((NODE_FILES[profile + "_key"], _join(staging, profile + ".key"), True))
+    sources += [(NODE_FILES[name], bundle_path(pki_dir, bundle), False) for name, bundle in NODE_BUNDLES.items()]
+    return [dict(path=_join(tls_dir, name), src=src, secret=secret, mode=key_mode if secret else cert_mode) for name, src, secret in sources]
+
+
+def node_files(tls_dir):
+    """The path of each of a node's files, by its NODE_FILES name."""
+    return {name: _join(tls_dir, file) for name, file in NODE_FILES.items()}
+
+
+def server_tls_blocks(certs_dir, require_client_auth, internode_server_name="", frontend_server_name="", host_overrides=None,
+                      system_worker_dir=None):
+    """temporal_tls_config's internode, frontend and system_worker options for a node laid out by node_certs (and
+    client_certs, for the system worker's identity); system_worker is None without that identity."""
+    files = node_files(certs_dir)
+
+    def client(server_name):
+        block = dict(root_ca_files=[files["internode_ca"]])
+        if server_name:
+            block["server_name"] = server_name
+        return block
+
+    blocks = dict(
+        internode=dict(server=dict(cert_file=files["internode_cert"], key_file=files["internode_key"], client_ca_files=[files["internode_ca"]],
+                                   require_client_auth=require_client_auth), client=client(internode_server_name)),
+        frontend=dict(server=dict(cert_file=files["frontend_cert"], key_file=files["frontend_key"], client_ca_files=[files["frontend_clients_ca"]],
+                                  require_client_auth=require_client_auth), client=client(frontend_server_name),
+                      host_overrides=dict(host_overrides or {})),
+        system_worker=None,
+    )
+    if system_worker_dir:
+        worker = dict(root_ca_files=[_join(system_worker_dir, IDENTITY_FILES["server_roots"])])
+        if frontend_server_name:
+            worker["server_name"] = frontend_server_name
+        blocks["system_worker"] = dict(cert_file=_join(system_worker_dir, IDENTITY_FILES["chain"]),
+                                       key_file=_join(system_worker_dir, IDENTITY_FILES["key"]), client=worker)
+    return blocks
+
+
+def identity_dir(directory, identity):
+    return _join(directory, identity["name"])
+
+
+def identity_cert_requests(identities, client_group, identities_dir, settings):
+    """temporal_leaf_batch entries for the identities of one client group ('' for the clients CA itself)."""
+    requests = []
+    for identity in identities:
+        if identity.get("client_group", "") != client_group:
+            continue
+        directory = identity_dir(identities_dir, identity)
+        requests.append(dict(
+            settings,
+            profile=identity.get("profile", "client"),
+            common_name=identity.get("common_name", identity.get("namespace", identity["name"])),
+            dns_names=list(identity.get("dns_names", [])),
+            path=_join(directory, IDENTITY_FILES["cert"]),
+            chain_path=_join(directory, IDENTITY_FILES["chain"]),
+            private_key_path=_join(directory, IDENTITY_FILES["key"]),
+            pkcs12_path=_join(directory, IDENTITY_FILES["pkcs12"]) if identity.get("pkcs12", False) else None,
+        ))
+    return requests
+
+
+def identity_files(identity, identities_dir, pki_dir, host_dir):
+    """temporal_tls_files entries for what a host that runs an identity gets: its chain, its key, the server roots."""
+    source, target = identity_dir(identities_dir, identity), identity_dir(host_dir, identity)
+    return [
+        dict(path=_join(target, IDENTITY_FILES["chain"]), src=_join(source, IDENTITY_FILES["chain"]), secret=False, mode="0644"),
+        dict(path=_join(target, IDENTITY_FILES["key"]), src=_join(source, IDENTITY_FILES["key"]), secret=True, mode="0600"),
+        dict(path=_join(target, IDENTITY_FILES["server_roots"]), src=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE), secret=False, mode="0644"),
+    ]
+
+
+def identity_profile(identity, directory, address, server_name, pki_dir=None):
+    """temporal_tls_config's client option for an identity whose files are in <directory>/<name>/: its
+    temporal.toml profile and its env file. On a host that runs it, the profile is in the identity's own
+    temporal.toml and verifies the server with its server-roots.pem; on the controller (pki_dir set), every identity's
+    profile is in <directory>/temporal.toml and verifies the server with pki_dir's server-roots bundle."""
+    files = identity_dir(directory, identity)
+    profile = dict(
+        profile=identity["name"],
+        address=address,
+        namespace=identity.get("namespace", identity["name"]),
+        cert_file=_join(files, IDENTITY_FILES["chain"]),
+        key_file=_join(files, IDENTITY_FILES["key"]),
+        ca_file=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE) if pki_dir else _join(files, IDENTITY_FILES["server_roots"]),
+        toml_path=_join(directory if pki_dir else files, IDENTITY_FILES["toml"]),
+        env_path=_join(files, IDENTITY_FILES["env"]),
+    )
+    if server_name:
+        profile["server_name"] = server_name
+    return profile
+
+
+def _unique(names):
+    """Non-empty names, each once, in their first order."""
+    seen = []
+    for name in names:
+        if name and name not in seen:
+            seen.append(name)
+    return seen

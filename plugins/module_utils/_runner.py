@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one run of every module: check the libraries, lock the files, plan, carry the plan out unless in check
+mode, set file attributes, report. Backends (subclasses of _plan.Backend) decide; only this file acts.
+Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
+from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils._vault import require_hvac
+
+_LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac": require_hvac}
+
+
+def run(module, backend_class):
+    """Run backend_class(module.params, module.check_mode) as the module and exit with its result."""
+    module.no_log_values.update(backend_class.secrets(module.params))
+    for library in backend_class.needs:
+        _LIBRARY_CHECKS[library](module)
+    try:
+        backend = backend_class(module.params, module.check_mode)
+        with exclusive(backend.paths, module.check_mode) as completed:
+            plan = backend.plan()
+            backups = _carry_out(module, plan)
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg="writing files failed: {0}".format(exc))
+    if completed:
+        plan.warnings.append(_completed_warning(completed))
+    touched = _set_attributes(module, plan, completed)
+    result = dict(plan.result)
+    if backups:
+        result["backup_files"] = backups
+    backend.report(result, touched)
+    _exit(module, plan, result, plan.changed or bool(completed) or bool(touched))
+
+
+def run_batch(module, backend_class, entries):
+    """Run one backend per (where, params) entry: every entry is checked, then every one planned (an error in any
+    writes nothing, and planning may have Vault sign), then each one's files are written as its own transaction.
+    The result lists each entry's result as backend.entry_result makes it."""
+    for library in backend_class.needs:
+        _LIBRARY_CHECKS[library](module)
+    backends = []
+    for where, params in entries:
+        backends.append((where, params, _entry(where, params, lambda params=params: backend_class(params, module.check_mode), module)))
+    paths = [path for _where, _params, backend in backends for path in backend.paths]
+    try:
+        with exclusive(paths, module.check_mode) as completed:
+            plans = [(params, backend, _entry(where, params, backend.plan, module)) for where, params, backend in backends]
+            results, diffs, changed = _carry_out_batch(module, plans)
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    if completed:
+        changed = True
+        module.warn(_completed_warning(completed))
+    result = dict(certificates=results, written=[staged.path for _params, _backend, plan in plans for staged in plan.files])
+    if module._diff:
+        result["diff"] = diffs
+    if module.params.get("compact_result"):
+        _compact_batch(module, result)
+    module.exit_json(changed=changed, **result)
+
+
+def _entry(where, params, call, module):
+    try:
+        return call()
+    except PKIError as exc:
+        module.fail_json(msg="{0} ({1}): {2}".format(where, params.get("path"), exc))
+
+
+def _carry_out_batch(module, plans):
+    results, diffs, changed = [], [], False
+    for params, backend, plan in plans:
+        if module.params.get("create_dirs"):
+            plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
+        try:
+            _carry_out(module, plan)
+        except (PKIError, OSError) as exc:
+            module.fail_json(msg="{0}: {1}".format(params["path"], exc), certificates=results)
+        entry_changed = bool(_set_attributes(module, plan, [])) or plan.changed
+        changed |= entry_changed
+        results.append(backend.entry_result(plan, entry_changed))
+        if entry_changed and plan.diff is not None:
+            diffs.append(dict(before_header=params["path"], after_header=params["path"], **plan.diff))
+        for warning in plan.warnings:
+            module.warn(warning)
+    return results, diffs, changed
+
+
+# What compact_result keeps of each changed entry of a batch.
+COMPACT_FACTS = ("path", "reason", "reason_detail")
+
+
+def _compact_batch(module, result):
+    result["certificates"] = [{key: entry.get(key) for key in COMPACT_FACTS} for entry in result["certificates"] if entry["changed"]]
+    del result["written"]
+    # AnsibleModule echoes every parameter unless the result brings its own invocation; secrets in it are still
+    # masked, since the masking covers the whole result.
+    result["invocation"] = dict(module_args=dict(module.params, certificates="{0} certificates".format(len(module.params["certificates"]))))
+
+
+def _carry_out(module, plan):
+    """Make the directories, write and remove the files and run the effects, unless in check mode. Returns the
+    backups made: by option for written files, by path for removed ones."""
+    _make_directories(module, plan)
+    if module.check_mode:
+        return {}
+    backups = write_files(plan.files, module.params.get("backup")) if plan.files else {}
+    if plan.removals:
+        backups.update(remove_files(plan.removals, module.params.get("backup"))[1])
+    for effect in plan.effects:
+        effect()
+    return backups
+
+
+def _make_directories(module, plan):
+    """Create each missing directory with its missing parents, each readable by its owner only until it is given
+    its mode; one with a mode then gets that mode, owner and group, and is a change (listed first in the diff)."""
+    made, diffs = [], []
+    for directory, mode in sorted(set(plan.directories), key=lambda item: item[0]):
+        missing = []
+        path = directory
+        while not os.path.isdir(path):
+            missing.insert(0, path)
+            path = os.path.dirname(path)
+        if mode is None:
+            if missing and not module.check_mode:
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+            continue
+        if missing:
+            diffs.append(dict(before_header=directory, after_header=directory, before="", after="directory, mode {0}\n".format(mode)))
+            if module.check_mode:
+                made.append(directory)
+                continue
+        for path in missing:
+            try:
+                os.mkdir(path, 0o700)
+            except OSError as exc:
+                raise PKIError("directory_mode", "cannot create {0}: {1}".format(path, exc))
+        for path in missing[:-1] + [directory]:
+            if _set_path_attributes(module, path, mode, bool(missing)) and path == directory:
+                made.append(directory)
+    if diffs:
+        plan.diff = diffs + (plan.diff or [])
+    plan.directories_changed = made
+
+
+def _set_path_attributes(module, path, mode, changed):
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    if mode is not None:
+        file_args["mode"] = mode
+    return module.set_fs_attributes_if_different(file_args, changed)
+
+
+def _set_attributes(module, plan, completed):
+    """Owner, group and mode on each of plan.attributes that exists; returns the directories that changed, then
+    the paths that did (content written, finished from an interrupted run, or attributes set)."""
+    written = {os.path.abspath(staged.path) for staged in plan.files} | {os.path.abspath(path) for path in completed}
+    touched = list(getattr(plan, "directories_changed", []))
+    for path, mode in plan.attributes:
+        if not path:
+            continue
+        changed = os.path.abspath(path) in written  # in check mode, a file to be written may not exist yet
+        if os.path.exists(path):
+            changed = _set_path_attributes(module, path, mode, changed)
+        if changed:
+            touched.append(path)
+    return touched
+
+
+def _completed_warning(completed):
+    return "finished writing {0}, which an interrupted earlier run had left half-replaced".format(", ".join(completed))
+
+
+def _exit(module, plan, result, changed):
+    if module._diff and plan.diff is not None:
+        result["diff"] = plan.diff
+    if plan.invocation is not None and module._verbosity < 3:
+        # The controller holds each host's result until the task ends, and on a fleet the echo is most of it.
+        result["invocation"] = {"module_args": plan.invocation}
+    for warning in plan.warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, **result)

@@ -1,0 +1,138 @@
+"""The layout filters build the roles' module arguments: what each role issues, ships and renders."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.mtls.temporal.plugins.filter import layout
+from ansible_collections.mtls.temporal.plugins.module_utils._layout import NODE_FILES
+
+SETTINGS = dict(key_type="ecdsa-p256", validity="365d", renew_before="33%", force=False)
+
+
+def requests(**extra):
+    args = dict(pki_dir="/pki", dns_names=["node1", ""], ip_addresses=["10.0.0.1"], internode_server_name="internode.test",
+                frontend_server_names=["temporal.test", "node1"], extra_dns_names=["extra.test", "internode.test"])
+    args.update(SETTINGS)
+    args.update(extra)
+    return layout.node_cert_requests("node1", **args)
+
+
+def test_node_requests_name_each_listener_once_and_keep_keys_with_the_certificates():
+    internode, frontend = requests()
+    assert internode["profile"] == "internode" and frontend["profile"] == "frontend"
+    assert internode["dns_names"] == ["node1", "internode.test", "extra.test"]
+    assert frontend["dns_names"] == ["node1", "temporal.test", "extra.test", "internode.test"]
+    assert internode["path"] == "/pki/nodes/node1/internode.pem" and internode["chain_path"] == "/pki/nodes/node1/internode-chain.pem"
+    assert internode["private_key_path"] == "/pki/nodes/node1/internode.key" and "csr_content" not in internode
+    assert {key: internode[key] for key in SETTINGS} == SETTINGS and internode["ip_addresses"] == ["10.0.0.1"]
+
+
+def test_node_requests_take_each_csr_by_the_certificate_it_was_made_for():
+    csrs = [dict(item="frontend", csr="FRONTEND CSR"), dict(item="internode", csr="INTERNODE CSR")]
+    internode, frontend = requests(csrs=csrs)
+    assert internode["csr_content"] == "INTERNODE CSR" and frontend["csr_content"] == "FRONTEND CSR"
+    assert "private_key_path" not in internode
+    with pytest.raises(AnsibleFilterError, match="no CSR for the 'frontend' certificate"):
+        requests(csrs=csrs[1:])
+
+
+@pytest.mark.parametrize("keys_on_controller", [True, False])
+def test_node_files_ship_keys_only_when_the_controller_made_them(keys_on_controller):
+    files = layout.node_tls_files("node1", "/pki", "/etc/temporal/tls", keys_on_controller, "0644", "0600")
+    by_name = {entry["path"].rsplit("/", 1)[1]: entry for entry in files}
+    keys = {"internode.key", "frontend.key"}
+    assert set(by_name) == set(NODE_FILES.values()) - (set() if keys_on_controller else keys)
+    assert by_name["internode.pem"]["src"] == "/pki/nodes/node1/internode-chain.pem"  # the chain, which the server presents
+    assert by_name["frontend-clients-ca.pem"]["src"] == "/pki/bundles/frontend-clients.pem"
+    for name, entry in by_name.items():
+        assert entry["secret"] == (name in keys) and entry["mode"] == ("0600" if name in keys else "0644")
+
+
+def test_server_blocks_point_at_the_shipped_files():
+    files = layout.node_files("/tls")
+    blocks = layout.server_tls_blocks("/tls", True, internode_server_name="internode.test")
+    assert blocks["internode"]["server"] == dict(cert_file=files["internode_cert"], key_file=files["internode_key"],
+                                                 client_ca_files=[files["internode_ca"]], require_client_auth=True)
+    assert blocks["internode"]["client"] == dict(root_ca_files=[files["internode_ca"]], server_name="internode.test")
+    assert blocks["frontend"]["server"]["client_ca_files"] == ["/tls/frontend-clients-ca.pem"]
+    assert blocks["frontend"]["client"] == dict(root_ca_files=[files["internode_ca"]])  # no server_name: none sent
+    assert blocks["system_worker"] is None
+
+
+def test_the_system_worker_presents_the_delivered_identity():
+    blocks = layout.server_tls_blocks("/tls", False, frontend_server_name="temporal.test", system_worker_dir="/clients/worker")
+    assert blocks["system_worker"] == dict(cert_file="/clients/worker/client-chain.pem", key_file="/clients/worker/client.key",
+                                           client=dict(root_ca_files=["/clients/worker/server-roots.pem"], server_name="temporal.test"))
+
+
+def test_identity_requests_keep_to_their_group_and_fall_back_on_namespace_then_name():
+    identities = [dict(name="payments", namespace="pay-ns", pkcs12=True), dict(name="billing"),
+                  dict(name="shipping", client_group="partners", common_name="ship", profile="worker", dns_names=["ship.test"])]
+    ours = layout.identity_cert_requests(identities, "", "/clients", **SETTINGS)
+    assert [r["common_name"] for r in ours] == ["pay-ns", "billing"]
+    assert ours[0]["pkcs12_path"] == "/clients/payments/client.pfx" and ours[1]["pkcs12_path"] is None
+    assert ours[1] == dict(SETTINGS, profile="client", common_name="billing", dns_names=[], path="/clients/billing/client.pem",
+                           chain_path="/clients/billing/client-chain.pem", private_key_path="/clients/billing/client.key", pkcs12_path=None)
+    (partner,) = layout.identity_cert_requests(identities, "partners", "/clients", **SETTINGS)
+    assert (partner["common_name"], partner["profile"], partner["dns_names"]) == ("ship", "worker", ["ship.test"])
+    with pytest.raises(AnsibleFilterError, match="mapping with a name"):
+        layout.identity_cert_requests([dict(namespace="x")], "", "/clients", **SETTINGS)
+
+
+def test_identity_profiles_on_the_controller_share_one_file_and_on_a_host_use_its_own():
+    identity = dict(name="payments")
+    controller = layout.identity_profile(identity, "/clients", "temporal.test:7233", "temporal.test", pki_dir="/pki")
+    host = layout.identity_profile(identity, "/etc/temporal/clients", "temporal.test:7233")
+    assert controller["toml_path"] == "/clients/temporal.toml" and controller["ca_file"] == "/pki/bundles/server-roots.pem"
+    assert controller["server_name"] == "temporal.test" and controller["namespace"] == "payments"
+    assert host["toml_path"] == "/etc/temporal/clients/payments/temporal.toml" and "server_name" not in host
+    assert host["ca_file"] == "/etc/temporal/clients/payments/server-roots.pem"
+    delivered = {entry["path"]: entry for entry in layout.identity_files(identity, "/clients", "/pki", "/etc/temporal/clients")}
+    assert {host["cert_file"], host["key_file"], host["ca_file"]} == set(delivered)
+    assert delivered[host["key_file"]]["secret"] and delivered[host["ca_file"]]["src"] == controller["ca_file"]
+
+
+def test_intermediates_name_each_client_group_and_default_its_common_name():
+    cas = layout.intermediate_cas([dict(name="partners"), dict(name="ops", common_name="Ops CA")], "Servers CA", "Clients CA")
+    assert cas == [dict(name="servers", common_name="Servers CA"), dict(name="clients", common_name="Clients CA"),
+                   dict(name="clients-partners", common_name="Clients CA (partners)"), dict(name="clients-ops", common_name="Ops CA")]
+    with pytest.raises(AnsibleFilterError, match="each with a name"):
+        layout.intermediate_cas([dict(common_name="x")], "S", "C")
+
+
+def test_trust_bundles_put_new_cas_first_and_replaced_ones_last_where_they_exist(tmp_path):
+    for name in ("next/servers-ca.pem", "old/clients-ca.pem"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    bundles = {entry["path"].rsplit("/", 1)[1]: entry["bundle_srcs"] for entry in layout.trust_bundles(str(tmp_path), [dict(name="partners")])}
+    pki = str(tmp_path)
+    assert bundles["internode.pem"] == [pki + "/next/servers-ca.pem", pki + "/servers-ca.pem"]
+    # The newest client CA first: the group's was made after the clients CA.
+    assert bundles["frontend-clients.pem"] == [pki + "/next/servers-ca.pem", pki + "/clients-partners-ca.pem", pki + "/clients-ca.pem",
+                                               pki + "/servers-ca.pem", pki + "/old/clients-ca.pem"]
+    assert bundles["server-roots.pem"] == [pki + "/root-ca.pem"]
+
+
+def issuer(issuer_id, default=False):
+    return dict(id=issuer_id, is_default=default, certificate="CERT " + issuer_id, ca_chain=["CERT " + issuer_id, "ROOT"])
+
+
+def test_vault_trust_follows_the_default_issuer_and_a_recorded_rotation():
+    mounts = [dict(item="pki", default="a", issuers=[issuer("a", True), issuer("b")])]
+    assert layout.vault_trust(mounts, {})["pki"] == dict(default="CERT a", ids=["a"], chains=["CERT a", "ROOT"], missing=[])
+    rotating = dict(state="introduced", vault=dict(pki=dict(new="b", old="a")))
+    assert layout.vault_trust(mounts, rotating)["pki"]["chains"] == ["CERT b", "ROOT", "CERT a", "ROOT"]
+    retired = dict(state="retired", vault=dict(pki=dict(new="b", old="a")))
+    assert layout.vault_trust(mounts, retired)["pki"]["ids"] == ["a"]
+    gone = dict(state="reissued", vault=dict(pki=dict(new="b", old="gone")))
+    assert layout.vault_trust(mounts, gone)["pki"]["missing"] == ["pki: gone"]
+
+
+def test_vault_trust_files_stand_in_for_the_local_cas():
+    trust = layout.vault_trust([dict(item="servers", default="s", issuers=[issuer("s", True)]),
+                                dict(item="clients", default="c", issuers=[issuer("c", True)])], {})
+    files = {entry["path"]: entry["content"] for entry in layout.vault_trust_files(trust, "/pki", "servers", "clients")}
+    assert files["/pki/servers-ca.pem"] == "CERT s\n" and files["/pki/clients-ca.pem"] == "CERT c\n"
+    assert files["/pki/bundles/frontend-clients.pem"] == "CERT c\nROOT\nCERT s\n"  # the shared root once
+    assert files["/pki/bundles/internode.pem"] == files["/pki/bundles/server-roots.pem"] == "CERT s\nROOT\n"
