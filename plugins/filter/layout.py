@@ -2,7 +2,8 @@
 # Copyright: mtls.temporal contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The layout filters: the module arguments of the roles' tasks, built from where the roles keep each file
-(plugins/module_utils/_layout.py). Docs in intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
+(plugins/module_utils/_layout.py, _rotation.py). Docs in ca_file_names.yml, rotation_leaves.yml, rotation_deployed.yml,
+rotation_stale.yml, intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
 vault_trust_files.yml, node_cert_requests.yml, node_tls_files.yml, node_files.yml, server_tls_blocks.yml,
 identity_cert_requests.yml, identity_files.yml and identity_profile.yml."""
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.mtls.temporal.plugins.module_utils import _layout
+from ansible_collections.mtls.temporal.plugins.module_utils import _layout, _rotation
 
 
 def _identity(identity, name):
@@ -80,6 +81,22 @@ def identity_profile(identity, directory, address, server_name="", pki_dir=None)
     return _layout.identity_profile(_identity(identity, "identity_profile"), directory, address, server_name, pki_dir)
 
 
+def ca_file_names(names):
+    return _rotation.ca_file_names(names)
+
+
+def rotation_leaves(pki_dir, servers, identities, client_cas):
+    return _rotation.controller_leaves(pki_dir, list(servers or []), list(identities or []), list(client_cas))
+
+
+def rotation_deployed(servers, identity_hosts, client_hosts, hostvars):
+    return _rotation.deployed(list(servers or []), list(identity_hosts or []), list(client_hosts or []), hostvars)
+
+
+def rotation_stale(reports):
+    return _rotation.stale(reports)
+
+
 class FilterModule:
     def filters(self):
         return dict(
@@ -94,4 +111,8 @@ class FilterModule:
             identity_cert_requests=identity_cert_requests,
             identity_files=identity_files,
             identity_profile=identity_profile,
+            ca_file_names=ca_file_names,
+            rotation_leaves=rotation_leaves,
+            rotation_deployed=rotation_deployed,
+            rotation_stale=rotation_stale,
         )

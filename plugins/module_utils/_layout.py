@@ -29,6 +29,8 @@ NODE_BUNDLES = dict(internode_ca="internode", frontend_clients_ca="frontend-clie
 # ... and what clients verify servers with.
 SERVER_ROOTS_BUNDLE = "server-roots"
 
+# Where client_certs keeps identities on the controller, in pki_dir (its client_certs_dir by default).
+IDENTITIES_DIR = "clients"
 # An identity's files, in <client_certs_dir>/<name>/ on the controller and <client_certs_host_dir>/<name>/ on a host.
 IDENTITY_FILES = dict(
     cert="client.pem",

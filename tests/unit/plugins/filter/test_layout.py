@@ -136,3 +136,30 @@ def test_vault_trust_files_stand_in_for_the_local_cas():
     assert files["/pki/servers-ca.pem"] == "CERT s\n" and files["/pki/clients-ca.pem"] == "CERT c\n"
     assert files["/pki/bundles/frontend-clients.pem"] == "CERT c\nROOT\nCERT s\n"  # the shared root once
     assert files["/pki/bundles/internode.pem"] == files["/pki/bundles/server-roots.pem"] == "CERT s\nROOT\n"
+
+
+def test_ca_file_names_give_intermediates_a_chain_and_the_root_none():
+    assert layout.ca_file_names(["root", "servers"]) == ["root-ca.pem", "root-ca.key", "servers-ca.pem", "servers-ca.key", "servers-ca-chain.pem"]
+
+
+def test_rotation_leaves_check_nodes_against_the_servers_ca_and_identities_against_any_clients_ca():
+    nodes, clients = layout.rotation_leaves("/pki", ["node1"], ["payments"], ["clients", "clients-partners"])
+    assert nodes == dict(label="servers", issuer_files=["/pki/servers-ca.pem"], paths=["/pki/nodes/node1/internode.pem", "/pki/nodes/node1/frontend.pem"])
+    assert clients == dict(label="clients, clients-partners", issuer_files=["/pki/clients-ca.pem", "/pki/clients-partners-ca.pem"],
+                           paths=["/pki/clients/payments/client.pem"])
+
+
+def test_rotation_stale_names_old_files_missing_ones_and_hosts_not_read():
+    hostvars = dict(
+        node1=dict(server_tls_in_use=dict(files=[dict(path="/tls/internode.pem", exists=True, issued_by_issuer=False),
+                                                 dict(path="/tls/frontend.pem", exists=False, issued_by_issuer=False),
+                                                 dict(path="/tls/ok.pem", exists=True, issued_by_issuer=True)])),
+        node2=dict(server_tls_in_use=dict(unreachable=True, msg=" ssh: connect refused\n")),
+        node3=dict(),
+        worker1=dict(client_certs_in_use=dict(skipped=True)),
+        elsewhere=dict(client_certs_in_use=dict(failed=True, msg="boom")),
+    )
+    deployed = layout.rotation_deployed(["node1", "node2", "node3"], ["worker1", "elsewhere", "worker1"], ["localhost", "worker1"], hostvars)
+    assert [entry["host"] for entry in deployed] == ["node1", "node2", "node3", "worker1"]  # elsewhere was not read by the play
+    assert layout.rotation_stale(deployed) == ["node1:/tls/internode.pem", "node1:/tls/frontend.pem (missing)",
+                                               "node2 (unreachable: ssh: connect refused)", "node3 (not read: not in this run)"]

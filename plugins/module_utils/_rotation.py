@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: mtls.temporal contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a staged CA rotation (the pki role's rotate entry point, run by mtls.temporal.rotate_ca) checks before it
+retires the old CAs: the leaves on the controller and what every host reported it uses. Plain data, no
+cryptography. Private to this collection: not a public API."""
+
+from __future__ import annotations
+
+from ansible_collections.mtls.temporal.plugins.module_utils._layout import (
+    IDENTITIES_DIR,
+    IDENTITY_FILES,
+    NODE_PROFILES,
+    ROOT_CA,
+    SERVERS_CA,
+    ca_paths,
+    node_staging_dir,
+)
+
+
+def ca_file_names(names):
+    """The files of the named CAs, relative to their directory; the root has no chain file."""
+    files = []
+    for name in names:
+        paths = ca_paths("", name)
+        files += [paths["cert"].lstrip("/"), paths["key"].lstrip("/")] + ([] if name == ROOT_CA else [paths["chain"].lstrip("/")])
+    return files
+
+
+def controller_leaves(pki_dir, servers, identities, client_cas):
+    """The controller's copies of the leaves that must come from the new CAs, each group with the CA files that
+    count as its issuer: every node's certificates (the servers CA), every identity's (any clients CA: which group
+    an identity belongs to is the client_certs role's business)."""
+    nodes = ["{0}/{1}.pem".format(node_staging_dir(pki_dir, host), profile) for host in servers for profile in NODE_PROFILES]
+    clients = ["{0}/{1}/{2}/{3}".format(pki_dir, IDENTITIES_DIR, name, IDENTITY_FILES["cert"]) for name in identities]
+    return [dict(label=SERVERS_CA, issuer_files=[ca_paths(pki_dir, SERVERS_CA)["cert"]], paths=nodes),
+            dict(label=", ".join(client_cas), issuer_files=[ca_paths(pki_dir, name)["cert"] for name in client_cas], paths=clients)]
+
+
+def deployed(servers, identity_hosts, client_hosts, hostvars):
+    """What each node, and each host named by an identity, reported it uses ({} where nothing came back): the
+    registered server_tls_in_use and client_certs_in_use of the hosts."""
+    entries = [dict(host=host, read=hostvars[host].get("server_tls_in_use") or {}) for host in servers]
+    named = []
+    for host in identity_hosts:
+        if host in client_hosts and host not in named:
+            named.append(host)
+    entries += [dict(host=host, read=hostvars[host].get("client_certs_in_use") or {}) for host in named]
+    return entries
+
+
+def stale(reports):
+    """host:path of each deployed file not from the new CAs (or missing), and each host that reported nothing."""
+    out = []
+    for entry in reports:
+        host, read = entry["host"], entry["read"]
+        if read.get("unreachable"):
+            out.append("{0} (unreachable: {1})".format(host, str(read.get("msg") or "").strip()))
+        elif read.get("skipped"):
+            continue
+        elif "files" not in read or read.get("failed"):
+            out.append("{0} (not read: {1})".format(host, str(read.get("msg") or "not in this run").strip()))
+        else:
+            out += ["{0}:{1}{2}".format(host, item["path"], "" if item["exists"] else " (missing)") for item in read["files"] if not item["issued_by_issuer"]]
+    return out
