@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Keep in sync with ISSUE_ARGS in plugins/module_utils/_module.py.
+    # Keep in sync with ISSUE in plugins/module_utils/door/options.py.
     DOCUMENTATION = r"""
 options:
   path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Keep in sync with SUBJECT_ARGS in plugins/module_utils/_module.py.
+    # Keep in sync with SUBJECT in plugins/module_utils/door/options.py.
     DOCUMENTATION = r"""
 options:
   common_name:

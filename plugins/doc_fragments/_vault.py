@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Keep in sync with VAULT_ARGS in plugins/module_utils/_vault.py. Used by temporal_leaf and
+    # Keep in sync with VAULT_ARGS in plugins/module_utils/x509/vault.py. Used by temporal_leaf and
     # temporal_leaf_batch, so only options both modules have may be referenced with O().
     DOCUMENTATION = r"""
 options:

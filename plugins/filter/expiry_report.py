@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.mtls.temporal.plugins.module_utils._report import ReportError, build_report
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.report import ReportError, build_report
 
 
 def expiry_report(entries, fail_within_days=14, warn_within_days=30, expected_hosts=None, fail_on_flags=True, generated_at=None):

@@ -2,7 +2,7 @@
 # Copyright: mtls.temporal contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The layout filters: the module arguments of the roles' tasks, built from where the roles keep each file
-(plugins/module_utils/_layout.py, _rotation.py). Docs in ca_file_names.yml, rotation_leaves.yml, rotation_deployed.yml,
+(plugins/module_utils/temporal/layout.py, _rotation.py). Docs in ca_file_names.yml, rotation_leaves.yml, rotation_deployed.yml,
 rotation_stale.yml, intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
 vault_trust_files.yml, node_cert_requests.yml, node_tls_files.yml, node_files.yml, server_tls_blocks.yml,
 identity_cert_requests.yml, identity_files.yml and identity_profile.yml."""
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.mtls.temporal.plugins.module_utils import _layout, _rotation
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal import layout as _layout, rotation as _rotation
 
 
 def _identity(identity, name):

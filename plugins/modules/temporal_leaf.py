@@ -393,9 +393,9 @@ backup_files:
   sample: {path: /etc/temporal/tls/internode.pem.1234.2026-11-24@06:00:00~}
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils._options import LEAF
-from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import LEAF_BACKENDS
+from ansible_collections.mtls.temporal.plugins.module_utils.door.options import LEAF
+from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import LEAF_BACKENDS
 
 
 def main():

@@ -179,9 +179,9 @@ written:
   sample: [/srv/pki/clients/payments.key, /srv/pki/clients/payments.pem]
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils._options import BATCH, batch_entries
-from ansible_collections.mtls.temporal.plugins.module_utils._runner import run_batch
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import LEAF_BACKENDS
+from ansible_collections.mtls.temporal.plugins.module_utils.door.options import BATCH, batch_entries
+from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run_batch
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import LEAF_BACKENDS
 
 
 def main():

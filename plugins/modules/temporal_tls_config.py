@@ -424,11 +424,11 @@ backup_files:
 """
 
 
-from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
-from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_config import TLSConfigBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
+from ansible_collections.mtls.temporal.plugins.module_utils.door.options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.config import TLSConfigBackend
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import TRAPS
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
     CLIENT_PROFILE_SPEC,
     EXPIRATION_SPEC,
     FRONTEND_SPEC,

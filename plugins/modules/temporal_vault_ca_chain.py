@@ -129,9 +129,9 @@ issuers:
       elements: str
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils._options import Options
-from ansible_collections.mtls.temporal.plugins.module_utils._runner import run
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS, VAULT_READ_OPTIONS, VaultIssuersBackend
+from ansible_collections.mtls.temporal.plugins.module_utils.door.options import Options
+from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import VAULT_ARGS, VAULT_READ_OPTIONS, VaultIssuersBackend
 
 
 OPTIONS = Options(dict({option: VAULT_ARGS[option] for option in VAULT_READ_OPTIONS}, default_issuer=dict(type="str")))

@@ -18,8 +18,8 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import pem_of, sign_certificate
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import generate_private_key, load_private_key, serialize_private_key
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import pem_of, sign_certificate
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import generate_private_key, load_private_key, serialize_private_key
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
 from conftest import BIN, harness, rendered_tls
 

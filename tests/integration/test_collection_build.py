@@ -28,7 +28,7 @@ def test_build_install_and_document(tmp_path):
     (tarball,) = tmp_path.glob("mtls-temporal-*.tar.gz")
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    assert "plugins/modules/temporal_ca.py" in names and "plugins/module_utils/_leaf.py" in names
+    assert "plugins/modules/temporal_ca.py" in names and "plugins/module_utils/x509/leaf.py" in names
     for unwanted in (".collections", "ansible.cfg", ".venv", "demo-output", ".ci", "scripts", "benchmarks", "tests/harness",
                      "tests/temporal_server", "pyproject.toml", "test-requirements.txt", ".gitignore", ".gitattributes", ".yamllint"):
         assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), unwanted

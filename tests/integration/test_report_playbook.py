@@ -12,8 +12,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import load_pem_certificates, pem_of, sign_certificate
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import generate_private_key, load_private_key
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import load_pem_certificates, pem_of, sign_certificate
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import generate_private_key, load_private_key
 from conftest import BIN, REPO
 
 pytestmark = pytest.mark.slow

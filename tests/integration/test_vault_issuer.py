@@ -29,7 +29,7 @@ from conftest import REPO, snapshot
 
 hvac = pytest.importorskip("hvac")
 
-from ansible_collections.mtls.temporal.plugins.module_utils import _vault  # noqa: E402
+from ansible_collections.mtls.temporal.plugins.module_utils.x509 import vault as _vault  # noqa: E402
 from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.mtls.temporal.plugins.module_utils._files import FAULT_ENV, JOURNAL_SUFFIX
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import FAULT_ENV, JOURNAL_SUFFIX
 from ansible_collections.mtls.temporal.plugins.modules import temporal_ca, temporal_leaf
 
 DRIVER = Path(__file__).with_name("module_driver.py")

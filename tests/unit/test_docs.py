@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_render import TRAPS
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import TRAPS
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
     CLIENT_KEYS,
     CLIENT_PROFILE_KEYS,
     EXPIRATION_KEYS,

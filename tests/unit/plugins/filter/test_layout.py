@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.mtls.temporal.plugins.filter import layout
-from ansible_collections.mtls.temporal.plugins.module_utils._layout import NODE_FILES
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.layout import NODE_FILES
 
 SETTINGS = dict(key_type="ecdsa-p256", validity="365d", renew_before="33%", force=False)
 

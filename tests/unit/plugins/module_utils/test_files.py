@@ -6,9 +6,9 @@ import stat
 
 import pytest
 
-from ansible_collections.mtls.temporal.plugins.module_utils import _files
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import (
+from ansible_collections.mtls.temporal.plugins.module_utils.disk import files as _files
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import (
     StagedFile,
     first_certificate_der,
     keeps_first_certificate,

@@ -6,8 +6,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._names import (
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import (
     build_subject,
     dns_matches_constraint,
     normalize_dns_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mtls.temporal.plugins.filter.expiry_report import FilterModule
-from ansible_collections.mtls.temporal.plugins.module_utils._report import ReportError, build_report, bundle_order_problem, outlived_issuer
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.report import ReportError, build_report, bundle_order_problem, outlived_issuer
 
 
 def cert(cn, issuer=None, ca=False, not_before="2026-01-01T00:00:00Z", not_after="2027-01-01T00:00:00Z", days_left=100, key=None, issuer_key=None):

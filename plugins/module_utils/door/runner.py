@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.mtls.temporal.plugins.module_utils._cryptography_dep import assert_required_cryptography_version
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import exclusive, remove_files, write_files
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import require_hvac
+from ansible_collections.mtls.temporal.plugins.module_utils.door.dependencies import assert_required_cryptography_version
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import exclusive, remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import require_hvac
 
 _LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac": require_hvac}
 

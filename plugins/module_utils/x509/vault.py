@@ -18,7 +18,7 @@ import re
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     BACKDATE,
     check_not_outliving,
     is_issued_by,
@@ -26,20 +26,20 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     sign_certificate,
     validity_window,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._issuance import IssuerNotCreatedYet, check_distinct_dn, check_issuer_certificate
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import generate_private_key, same_public_key, signature_hash
-from ansible_collections.mtls.temporal.plugins.module_utils._leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils._names import check_name_constraints, san_extension
-from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import IssuerNotCreatedYet, check_distinct_dn, check_issuer_certificate
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import generate_private_key, same_public_key, signature_hash
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_name_constraints, san_extension
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.x509.oid import NameOID
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 try:
     import hvac

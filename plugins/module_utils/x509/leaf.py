@@ -6,8 +6,8 @@ Private to this collection: not a public API."""
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils._ca import key_usage_extension
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import key_usage_extension
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     check_not_outliving,
     eku_name,
@@ -16,24 +16,24 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     sign_certificate,
     validity_window,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional, read_required
-from ansible_collections.mtls.temporal.plugins.module_utils._issuance import (
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
     chain_without_root,
     check_distinct_dn,
     load_issuer_chain,
     stage_chain,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES, check_rsa_size, key_type_of, same_public_key
-from ansible_collections.mtls.temporal.plugins.module_utils._names import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KEY_TYPES, check_rsa_size, key_type_of, same_public_key
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import (
     build_subject,
     check_name_constraints,
     parse_sans,
     san_extension,
     sans_of,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._profiles import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import (
     LEAF_PROFILES,
     leaf_extended_key_usage,
     leaf_key_usage,
@@ -43,7 +43,7 @@ try:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, NoEncryption, pkcs12
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 
 def _default_common_name(dns, ips):

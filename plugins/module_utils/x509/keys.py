@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 # key_type -> (family, size or curve name). The one list of key types the collection offers.
 KEY_TYPES = {

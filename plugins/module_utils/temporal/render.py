@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.mtls.temporal.plugins.module_utils._durations import go_duration, parse_duration
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import read_required
-from ansible_collections.mtls.temporal.plugins.module_utils._names import check_host_name, normalize_dns_name
-from ansible_collections.mtls.temporal.plugins.module_utils._tls_schema import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import go_duration, parse_duration
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, normalize_dns_name
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
     CLIENT_KEYS,
     EXPIRATION_KEYS,
     FILE_OR_DATA,

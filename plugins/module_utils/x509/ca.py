@@ -8,28 +8,28 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     check_not_outliving,
     key_usage_names,
     sign_certificate,
     validity_window,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._issuance import (
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
     chain_without_root,
     check_distinct_dn,
     load_issuer_chain,
     stage_chain,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._names import build_subject, parse_name_constraint
-from ansible_collections.mtls.temporal.plugins.module_utils._profiles import CA_KEY_USAGE
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject, parse_name_constraint
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import CA_KEY_USAGE
 
 try:
     from cryptography import x509
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 _KEY_USAGE_FIELDS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
                      "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: mtls.temporal contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a module would do, as every backend returns it: the runner (_runner.py) does it unless in check mode,
+"""What a module would do, as every backend returns it: the runner (door/runner.py) does it unless in check mode,
 and reports it. Private to this collection: not a public API."""
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils._files import StagedFile
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import StagedFile
 
 
 class Plan:

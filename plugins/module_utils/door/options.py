@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import KEY_TYPES, PRIVATE_KEY_FORMATS
-from ansible_collections.mtls.temporal.plugins.module_utils._names import SUBJECT_OPTIONS
-from ansible_collections.mtls.temporal.plugins.module_utils._profiles import LEAF_PROFILES
-from ansible_collections.mtls.temporal.plugins.module_utils._vault import VAULT_ARGS
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KEY_TYPES, PRIVATE_KEY_FORMATS
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import SUBJECT_OPTIONS
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import LEAF_PROFILES
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import VAULT_ARGS
 
 
 class Options:

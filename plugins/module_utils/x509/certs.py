@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import PEM_BLOCK, read_optional, read_required
-from ansible_collections.mtls.temporal.plugins.module_utils._keys import describe_key, public_key_sha256, signature_hash
-from ansible_collections.mtls.temporal.plugins.module_utils._names import sans_of
-from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import PEM_BLOCK, read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import describe_key, public_key_sha256, signature_hash
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import sans_of
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography import x509
@@ -21,7 +21,7 @@ try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import ExtendedKeyUsageOID
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 # Clocks on nodes drift; a certificate that starts a little in the past works everywhere at once.
 BACKDATE = datetime.timedelta(minutes=5)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 try:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 # option name -> (OID attribute name, RFC 5280 upper bound). Order is the DN order, C first, CN last.
 SUBJECT_OPTIONS = (

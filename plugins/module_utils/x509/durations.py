@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 # A year is 365 days, as in tcld.
 UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}

@@ -13,7 +13,7 @@ their ``*_data`` fields hold the PEM text itself."""
 from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 # module option -> server YAML key, per block type. Order is the order keys are written in.
 SERVER_KEYS = (

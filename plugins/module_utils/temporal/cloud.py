@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     fingerprint,
     is_issued_by,
@@ -25,16 +25,16 @@ from ansible_collections.mtls.temporal.plugins.module_utils._certs import (
     pem_of,
     utcnow,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils._durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils._files import check_target, read_optional, read_required
-from ansible_collections.mtls.temporal.plugins.module_utils._plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import check_target, read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 MAX_CA_CERTIFICATES = 16
 MAX_BUNDLE_BYTES = 32 * 1024

@@ -7,7 +7,7 @@ cryptography. Private to this collection: not a public API."""
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils._layout import (
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.layout import (
     IDENTITIES_DIR,
     IDENTITY_FILES,
     NODE_PROFILES,

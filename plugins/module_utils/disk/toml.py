@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 try:
     import tomllib as _toml_reader

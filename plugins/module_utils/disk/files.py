@@ -29,7 +29,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 PUBLIC_FILE_MODE = 0o644
 JOURNAL_PREFIX = ".mtls-temporal-"

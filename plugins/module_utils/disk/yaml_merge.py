@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mtls.temporal.plugins.module_utils._errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 try:
     import yaml

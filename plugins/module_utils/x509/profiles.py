@@ -15,7 +15,7 @@ import collections
 try:
     from cryptography.x509.oid import ExtendedKeyUsageOID
 except ImportError:
-    pass  # reported by _cryptography_dep.assert_required_cryptography_version
+    pass  # reported by door.dependencies.assert_required_cryptography_version
 
 LeafProfile = collections.namedtuple(
     "LeafProfile", ["name", "server_auth", "client_auth", "needs_san", "needs_common_name", "description"]
