@@ -16,8 +16,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import ca_bundle_pem
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import ca_bundle_pem
 
 
 class _SourceNotCreatedYet(Exception):

@@ -42,8 +42,8 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import ca_bundle_pem
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import ca_bundle_pem
 
 
 def ca_bundle(pem_texts):

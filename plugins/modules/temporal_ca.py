@@ -284,9 +284,9 @@ backup_files:
   sample: {path: /etc/temporal-pki/root-ca.pem.1234.2026-11-24@06:00:00~}
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.module_utils.door.options import CA
 from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 
 
 def main():

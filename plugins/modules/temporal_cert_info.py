@@ -93,9 +93,9 @@ files:
       sample: [{subject: CN=internode.temporal.example.com, not_after: "2027-11-24T06:00:00Z", days_left: 364}]
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import CertInfoBackend
 from ansible_collections.mtls.temporal.plugins.module_utils.door.options import Options
 from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import CertInfoBackend
 
 
 OPTIONS = Options(

@@ -207,9 +207,9 @@ backup_files:
   type: dict
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.cloud import FILTER_FIELDS, CloudBundleBackend
 from ansible_collections.mtls.temporal.plugins.module_utils.door.options import Options
 from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.cloud import FILTER_FIELDS, CloudBundleBackend
 
 
 OPTIONS = Options(

@@ -116,9 +116,9 @@ private_key_path:
   sample: /etc/temporal/tls/internode.key
 """
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.csr import CSRBackend
 from ansible_collections.mtls.temporal.plugins.module_utils.door.options import CSR
 from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.csr import CSRBackend
 
 
 def main():

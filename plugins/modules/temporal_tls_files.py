@@ -162,9 +162,9 @@ backup_files:
   sample: {/etc/temporal/tls/internode.pem: /etc/temporal/tls/internode.pem.1234.2026-11-24@06:00:00~}
 """
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.node_files import TLSFilesBackend
 from ansible_collections.mtls.temporal.plugins.module_utils.door.options import Options
 from ansible_collections.mtls.temporal.plugins.module_utils.door.runner import run
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.node_files import TLSFilesBackend
 
 
 OPTIONS = Options(dict(

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import keeps_first_certificate, read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 HIDDEN = "<hidden>\n"
 

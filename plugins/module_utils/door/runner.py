@@ -2,16 +2,16 @@
 # Copyright: mtls.temporal contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one run of every module: check the libraries, lock the files, plan, carry the plan out unless in check
-mode, set file attributes, report. Backends (subclasses of _plan.Backend) decide; only this file acts.
+mode, set file attributes, report. Backends (subclasses of disk.plan.Backend) decide; only this file acts.
 Private to this collection: not a public API."""
 
 from __future__ import annotations
 
 import os
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils.door.dependencies import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import require_hvac
 
 _LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac": require_hvac}
@@ -20,8 +20,7 @@ _LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac":
 def run(module, backend_class):
     """Run backend_class(module.params, module.check_mode) as the module and exit with its result."""
     module.no_log_values.update(backend_class.secrets(module.params))
-    for library in backend_class.needs:
-        _LIBRARY_CHECKS[library](module)
+    _check_libraries(module, backend_class)
     try:
         backend = backend_class(module.params, module.check_mode)
         with exclusive(backend.paths, module.check_mode) as completed:
@@ -45,15 +44,12 @@ def run_batch(module, backend_class, entries):
     """Run one backend per (where, params) entry: every entry is checked, then every one planned (an error in any
     writes nothing, and planning may have Vault sign), then each one's files are written as its own transaction.
     The result lists each entry's result as backend.entry_result makes it."""
-    for library in backend_class.needs:
-        _LIBRARY_CHECKS[library](module)
-    backends = []
-    for where, params in entries:
-        backends.append((where, params, _entry(where, params, lambda params=params: backend_class(params, module.check_mode), module)))
+    _check_libraries(module, backend_class)
+    backends = [(where, params, _entry(module, where, params, backend_class, params, module.check_mode)) for where, params in entries]
     paths = [path for _where, _params, backend in backends for path in backend.paths]
     try:
         with exclusive(paths, module.check_mode) as completed:
-            plans = [(params, backend, _entry(where, params, backend.plan, module)) for where, params, backend in backends]
+            plans = [(params, backend, _entry(module, where, params, backend.plan)) for where, params, backend in backends]
             results, diffs, changed = _carry_out_batch(module, plans)
     except PKIError as exc:
         module.fail_json(msg=str(exc))
@@ -68,9 +64,15 @@ def run_batch(module, backend_class, entries):
     module.exit_json(changed=changed, **result)
 
 
-def _entry(where, params, call, module):
+def _check_libraries(module, backend_class):
+    for library in backend_class.needs:
+        _LIBRARY_CHECKS[library](module)
+
+
+def _entry(module, where, params, call, *args):
+    """call(*args) for one entry of a batch; an error names the entry."""
     try:
-        return call()
+        return call(*args)
     except PKIError as exc:
         module.fail_json(msg="{0} ({1}): {2}".format(where, params.get("path"), exc))
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import validate_entry
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     extended_key_usage_names,
@@ -16,11 +19,8 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     load_pem_certificates,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import load_private_key, same_public_key
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import sans_of
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import validate_entry
 
 
 class FileChecker:

@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import json
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import check_target, read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     fingerprint,
@@ -26,9 +29,6 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     utcnow,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import check_target, read_optional, read_required
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm

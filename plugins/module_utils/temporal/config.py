@@ -6,10 +6,12 @@ whether the server must restart. Nothing here writes. Private to this collection
 
 from __future__ import annotations
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import dumps as toml_dumps
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import loads as toml_loads
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge import current_tls, dump_block, load_config, merge_tls
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import check_files
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import (
     client_profile,
@@ -26,9 +28,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs imp
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, render_global_tls
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, secrets_of_entries
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import dumps as toml_dumps
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import loads as toml_loads
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge import current_tls, dump_block, load_config, merge_tls
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
 
 
 # What return_rendered=false leaves out of the result.

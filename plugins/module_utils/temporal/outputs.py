@@ -11,11 +11,11 @@ import binascii
 import hashlib
 import re
 
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import BARE_KEY
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, SERVER_ENV
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name
 
 HIDDEN = "<hidden>"
 _SAFE_ENV_VALUE = re.compile(r"^[^\s'\"\\$`#]*$")

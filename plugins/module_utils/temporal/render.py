@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import go_duration, parse_duration
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, normalize_dns_name
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
     CLIENT_KEYS,
     EXPIRATION_KEYS,
@@ -21,6 +19,8 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     WORKER_KEYS,
     validate_entry,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import go_duration, parse_duration
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, normalize_dns_name
 
 # The silent traps: accepted by the server, but not doing what the config seems to say.
 TRAPS = {

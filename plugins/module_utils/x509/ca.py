@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
     check_not_outliving,
@@ -15,7 +16,6 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     sign_certificate,
     validity_window,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
     chain_without_root,

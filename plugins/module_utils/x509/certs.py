@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import PEM_BLOCK, read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import describe_key, public_key_sha256, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import sans_of
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography import x509

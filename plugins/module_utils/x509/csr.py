@@ -7,9 +7,9 @@ Private to this collection: not a public API."""
 from __future__ import annotations
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KeyFile, key_type_of, public_key_sha256, same_public_key, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 try:
     from cryptography import x509

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     certificate_facts,
     in_renewal_window,
@@ -22,11 +25,8 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     utcnow,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import RenewBefore, parse_duration, timestamp
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KeyFile, key_type_of, load_private_key, same_public_key
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import same_dn
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 
 # Facts shown in --diff: enough to see what changes, never key material.
 DIFF_FACTS = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm

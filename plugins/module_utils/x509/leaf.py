@@ -6,6 +6,8 @@ Private to this collection: not a public API."""
 
 from __future__ import annotations
 
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import key_usage_extension
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
@@ -16,8 +18,6 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     sign_certificate,
     validity_window,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
     chain_without_root,

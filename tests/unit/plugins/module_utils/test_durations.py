@@ -4,13 +4,13 @@ import datetime
 
 import pytest
 
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import (
     RenewBefore,
     format_duration,
     go_duration,
     parse_duration,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 D = datetime.timedelta
 

@@ -7,7 +7,6 @@ import stat
 import pytest
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk import files as _files
-from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import (
     StagedFile,
     first_certificate_der,
@@ -16,6 +15,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import (
     remove_files,
     write_files,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
 
 def mode_of(path):

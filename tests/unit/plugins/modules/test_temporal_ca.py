@@ -9,8 +9,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import write_files
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.modules import temporal_ca
 from conftest import snapshot
 

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import write_files
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf
 from conftest import snapshot
 

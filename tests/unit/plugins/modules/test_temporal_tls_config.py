@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import write_files
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import FileChecker
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import TRAPS, Findings
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import SERVER_ENV_VARIABLES
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.ca import CABackend
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
 from conftest import REPO, snapshot
 
