@@ -143,13 +143,18 @@ class LeafBackend(IssueBackend):
             return ["subject is {0}, {1} asked".format(cert.subject.rfc4514_string(), self.subject.rfc4514_string())]
         return []
 
-    def drift(self, cert):
+    def name_drift(self, cert):
+        """How the certificate's subject and SANs differ from those asked for."""
         differences = self.subject_drift(cert)
         dns, ips = sans_of(cert)
         if sorted(dns) != sorted(self.dns) or sorted(ips, key=str) != sorted(self.ips, key=str):
             differences.append(
                 "SANs are {0}, {1} asked".format(sorted(dns) + sorted(str(a) for a in ips), sorted(self.dns) + sorted(str(a) for a in self.ips))
             )
+        return differences
+
+    def drift(self, cert):
+        differences = self.name_drift(cert)
         wanted_eku = sorted(eku_name(u) for u in leaf_extended_key_usage(self.profile))
         if extended_key_usage_names(cert) != wanted_eku:
             differences.append("extendedKeyUsage is {0}, {1} needed".format(extended_key_usage_names(cert), wanted_eku))

@@ -337,7 +337,7 @@ class VaultLeafBackend(LeafBackend):
                 "issuer_ref to default or make that issuer the default".format(role, cert.issuer.rfc4514_string(), self.issuer.subject.rfc4514_string()),
             )
         differences = self.drift(cert)
-        if self.csr is not None and any(d.startswith(("SANs are", "common name is")) for d in differences):
+        if self.csr is not None and self.name_drift(cert):
             # A CSR made elsewhere (a node's own key) may carry no names; a role with use_csr_sans or use_csr_common_name
             # on takes the names from it and ignores the request's.
             differences.append("with a CSR from csr_path or csr_content the role needs use_csr_sans=false and use_csr_common_name=false")
