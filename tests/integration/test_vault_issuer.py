@@ -358,6 +358,22 @@ def test_failures_name_the_option_and_write_nothing(run_module, tmp_path, bao, c
         assert "frontend.example.com" in run.msg
 
 
+def test_a_role_that_takes_the_names_from_a_names_free_csr_is_refused_with_the_fix(run_module, tmp_path, bao):
+    """A CSR made where the key lives carries no SANs; Vault's default roles (use_csr_sans, use_csr_common_name) take
+    the names from it, not from the request, and the certificate would lack every name peers dial."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "node1.temporal.test")])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    args = leaf_args(tmp_path, bao, "internode", csr_content=csr.public_bytes(serialization.Encoding.PEM).decode())
+    del args["private_key_path"]
+    run = run_module(temporal_leaf.main, args)
+    assert run.failed and "with a CSR from csr_path or csr_content the role needs use_csr_sans=false and use_csr_common_name=false" in run.msg, run.msg
+    assert not os.path.exists(args["path"]) and not os.path.exists(args["chain_path"])
+
+
 def test_the_token_comes_from_the_environment_and_never_shows(run_module, tmp_path, bao, monkeypatch):
     args = leaf_args(tmp_path, bao, "worker")
     for option in ("vault_url", "vault_token"):
