@@ -27,7 +27,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs imp
     server_env_gaps,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, render_global_tls
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, secrets_of_entries
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, KEY, secrets_of_entries
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
 
 
@@ -160,7 +160,7 @@ class TLSConfigBackend(Backend):
         roots = sorted(path for path, kinds in referenced.items() if "root_ca" in kinds)
         if roots:
             reasons.append("client-side root CAs changed ({0}); the server caches them until restart".format(", ".join(roots)))
-        reload_off = tls.get("refreshInterval") in (None, "0s")
+        reload_off = tls.get(KEY["refresh_interval"]) in (None, "0s")
         # Hot reload compares only a CA file's first certificate. A root CA file is named above already, and with
         # reload off the reason below covers every file: naming those again would add nothing.
         unnoticed = sorted(path for path, kinds in referenced.items() if path in same_first and "client_ca" in kinds and "root_ca" not in kinds)

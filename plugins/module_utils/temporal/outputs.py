@@ -14,7 +14,7 @@ import re
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import BARE_KEY
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, SERVER_ENV
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, EXPIRATION_KEYS, KEY, SERVER_ENV
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name
 
 HIDDEN = "<hidden>"
@@ -35,13 +35,14 @@ def server_env_gaps(params, findings):
     """What the env file cannot carry although the render, which knows nothing of the template, would refuse
     it only in general terms: a second frontend client CA without a first."""
     server = (params.get("frontend") or {}).get("server") or {}
-    for option, key, suffix in (("client_ca_files", "clientCaFiles", ""), ("client_ca_data", "clientCaData", "_DATA")):
+    for option, suffix in (("client_ca_files", ""), ("client_ca_data", "_DATA")):
         cas = [str(ca or "").strip() for ca in server.get(option) or []]
         if len(cas) > 1 and not cas[0] and any(cas[1:]):
             findings.error(
                 "env_path",
                 "the server image's config template cannot express a second client CA without a first (frontend.server.{0}): "
-                "it renders {1} only when {2} is set, so the second CA would be dropped; list it first".format(option, key, SERVER_ENV["client1_ca"] + suffix),
+                "it renders {1} only when {2} is set, so the second CA would be dropped; list it first".format(
+                    option, KEY[option], SERVER_ENV["client1_ca"] + suffix),
             )
 
 
@@ -53,28 +54,28 @@ def server_env(tls, warnings):
     f_server, f_client = frontend.get("server") or {}, frontend.get("client") or {}
     problems = _env_unsupported(tls)
     env = {}
-    if tls.get("refreshInterval") is not None:
-        env[SERVER_ENV["refresh_interval"]] = tls["refreshInterval"]
-    for key, value in (tls.get("expirationChecks") or {}).items():
-        env[SERVER_ENV[{"warningWindow": "warning_window", "errorWindow": "error_window", "checkInterval": "check_interval"}[key]]] = value
-    auth = {b["requireClientAuth"] for b in (i_server, f_server) if b}
+    if tls.get(KEY["refresh_interval"]) is not None:
+        env[SERVER_ENV["refresh_interval"]] = tls[KEY["refresh_interval"]]
+    for key, value in (tls.get(KEY["expiration_checks"]) or {}).items():
+        env[SERVER_ENV[{key: option for option, key in EXPIRATION_KEYS}[key]]] = value
+    auth = {b[KEY["require_client_auth"]] for b in (i_server, f_server) if b}
     if len(auth) > 1:
         problems.append("require_client_auth differing between internode.server and frontend.server (one variable sets both)")
     elif auth:
         env[SERVER_ENV["require_client_auth"]] = "true" if auth.pop() else "false"
     for block, cert_var, key_var in ((i_server, "internode_cert", "internode_key"), (f_server, "frontend_cert", "frontend_key")):
         for field, var in (("cert", cert_var), ("key", key_var)):
-            if block.get(field + "File"):
-                env[SERVER_ENV[var]] = block[field + "File"]
-            elif block.get(field + "Data"):
-                env[SERVER_ENV[var] + "_DATA"] = block[field + "Data"]
+            if block.get(KEY[field + "_file"]):
+                env[SERVER_ENV[var]] = block[KEY[field + "_file"]]
+            elif block.get(KEY[field + "_data"]):
+                env[SERVER_ENV[var] + "_DATA"] = block[KEY[field + "_data"]]
     _env_internode_ca(env, i_server, i_client, f_client, problems, warnings)
     _env_frontend_client_cas(env, f_server, problems)
     for client, name_var, dhv_var in ((i_client, "internode_server_name", "internode_disable_host_verification"),
                                       (f_client, "frontend_server_name", "frontend_disable_host_verification")):
-        if client.get("serverName"):
-            env[SERVER_ENV[name_var]] = client["serverName"]
-        if client.get("disableHostVerification"):
+        if client.get(KEY["server_name"]):
+            env[SERVER_ENV[name_var]] = client[KEY["server_name"]]
+        if client.get(KEY["disable_host_verification"]):
             env[SERVER_ENV[dhv_var]] = "true"
     if problems:
         raise PKIError(
@@ -88,11 +89,11 @@ def server_env(tls, warnings):
 def _env_unsupported(tls):
     """The blocks the template has no variable for."""
     internode, frontend = tls.get("internode") or {}, tls.get("frontend") or {}
-    problems = [option for key, option in (("systemWorker", "system_worker"), ("remoteClusters", "remote_clusters")) if tls.get(key)]
-    if frontend.get("hostOverrides"):
+    problems = [option for option in ("system_worker", "remote_clusters") if tls.get(KEY[option])]
+    if frontend.get(KEY["host_overrides"]):
         problems.append("frontend.host_overrides")
     for where, client in (("internode.client", internode.get("client")), ("frontend.client", frontend.get("client"))):
-        if (client or {}).get("forceTLS"):
+        if (client or {}).get(KEY["force_tls"]):
             problems.append(where + ".force_tls")
     return problems
 
@@ -100,14 +101,14 @@ def _env_unsupported(tls):
 def _env_internode_ca(env, i_server, i_client, f_client, problems, warnings):
     # One variable fills internode.server.clientCaFiles, internode.client.rootCaFiles and frontend.client.rootCaFiles.
     ca_places = (
-        ("internode.server.client_ca", i_server, "clientCa"),
-        ("internode.client.root_ca", i_client, "rootCa"),
-        ("frontend.client.root_ca", f_client, "rootCa"),
+        ("internode.server.client_ca", i_server, "client_ca"),
+        ("internode.client.root_ca", i_client, "root_ca"),
+        ("frontend.client.root_ca", f_client, "root_ca"),
     )
     chosen = {}
-    for what, block, prefix in ca_places:
-        for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
-            value = _one(block.get(prefix + suffix), what, problems)
+    for what, block, kind in ca_places:
+        for suffix, var_suffix in (("_files", ""), ("_data", "_DATA")):
+            value = _one(block.get(KEY[kind + suffix]), what, problems)
             if value is not None:
                 chosen[what] = (var_suffix, value)
     if len(set(chosen.values())) > 1:
@@ -115,15 +116,15 @@ def _env_internode_ca(env, i_server, i_client, f_client, problems, warnings):
     elif chosen:
         var_suffix, value = next(iter(chosen.values()))
         env[SERVER_ENV["internode_ca"] + var_suffix] = value
-        for what, _block, _prefix in ca_places:
+        for what, _block, _kind in ca_places:
             if what not in chosen:
                 files_option = what.replace("root_ca", "root_ca_files").replace("client_ca", "client_ca_files")
                 warnings.append("env_path: the template also sets {0} to the internode CA".format(files_option))
 
 
 def _env_frontend_client_cas(env, f_server, problems):
-    for suffix, var_suffix in (("Files", ""), ("Data", "_DATA")):
-        cas = f_server.get("clientCa" + suffix)
+    for option, var_suffix in (("client_ca_files", ""), ("client_ca_data", "_DATA")):
+        cas = f_server.get(KEY[option])
         if cas:
             if len(cas) > 2:
                 problems.append("frontend.server has {0} client CAs; the template takes two".format(len(cas)))
@@ -191,7 +192,7 @@ def merge_profile(document, name, profile):
 def mask_tls(tls):
     """global.tls with key material replaced, for results and diffs."""
     if isinstance(tls, dict):
-        return {k: (HIDDEN if k == "keyData" else mask_tls(v)) for k, v in tls.items()}
+        return {k: (HIDDEN if k == KEY["key_data"] else mask_tls(v)) for k, v in tls.items()}
     return tls
 
 
@@ -218,7 +219,7 @@ def pem_fact(value, encoded):
     return "<{0} certificate{1}, sha256:{2}>".format(count, "" if count == 1 else "s", hashlib.sha256(raw).hexdigest()[:16])
 
 
-_SERVER_CERT_DATA = ("certData", "clientCaData", "rootCaData")
+_SERVER_CERT_DATA = (KEY["cert_data"], KEY["client_ca_data"], KEY["root_ca_data"])
 _CLIENT_CERT_DATA = ("client_cert_data", "server_ca_cert_data")
 
 
@@ -229,7 +230,7 @@ def _facts(value, encoded):
 def diff_tls(tls):
     """global.tls for --diff: key data hidden, certificate data shown as facts."""
     if isinstance(tls, dict):
-        return {k: (HIDDEN if k == "keyData" else _facts(v, True) if k in _SERVER_CERT_DATA else diff_tls(v)) for k, v in tls.items()}
+        return {k: (HIDDEN if k == KEY["key_data"] else _facts(v, True) if k in _SERVER_CERT_DATA else diff_tls(v)) for k, v in tls.items()}
     return tls
 
 

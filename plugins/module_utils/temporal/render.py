@@ -15,6 +15,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     CLIENT_KEYS,
     EXPIRATION_KEYS,
     FILE_OR_DATA,
+    KEY,
     SERVER_KEYS,
     WORKER_KEYS,
     validate_entry,
@@ -115,22 +116,22 @@ class TLSRenderer:
         names = dict(SERVER_KEYS)
         for kind in ("cert", "key", "client_ca"):
             self._file_or_data(block, kind, names, where, out)
-        has_cert = "certFile" in out or "certData" in out
-        has_key = "keyFile" in out or "keyData" in out
-        has_ca = "clientCaFiles" in out or "clientCaData" in out
+        has_cert = KEY["cert_file"] in out or KEY["cert_data"] in out
+        has_key = KEY["key_file"] in out or KEY["key_data"] in out
+        has_ca = KEY["client_ca_files"] in out or KEY["client_ca_data"] in out
         if has_cert and not has_key:
             self.findings.trap("server_cert_without_key", where)
         if has_key and not has_cert:
             self.findings.error(where, "a key without a certificate; the listener fails when it is first used")
-        out["requireClientAuth"] = bool(block.get("require_client_auth"))
+        out[KEY["require_client_auth"]] = bool(block.get("require_client_auth"))
         if dialer:
             if has_ca:
                 self.findings.warnings.append("{0}: client CAs of a remote cluster entry are never used; this cluster only dials the remote".format(where))
-            if has_cert and not out["requireClientAuth"]:
+            if has_cert and not out[KEY["require_client_auth"]]:
                 self.findings.warnings.append("{0}: the certificate is presented to the remote cluster only when require_client_auth is true".format(where))
-        elif out["requireClientAuth"] and not has_ca:
+        elif out[KEY["require_client_auth"]] and not has_ca:
             self.findings.trap("client_auth_without_ca", where)
-        if has_ca and not out["requireClientAuth"] and not dialer:
+        if has_ca and not out[KEY["require_client_auth"]] and not dialer:
             self.findings.warnings.append("{0}: client CAs are set but require_client_auth is false, so they are ignored".format(where))
         return out
 
@@ -141,13 +142,13 @@ class TLSRenderer:
                 check_host_name(block["server_name"], where + ".server_name")
             except PKIError as exc:
                 self.findings.error(exc.option, exc.message)
-            out["serverName"] = block["server_name"]
+            out[KEY["server_name"]] = block["server_name"]
         if block.get("disable_host_verification"):
-            out["disableHostVerification"] = True
+            out[KEY["disable_host_verification"]] = True
             self.findings.trap("host_verification_disabled", where)
         self._file_or_data(block, "root_ca", dict(CLIENT_KEYS), where, out)
         if block.get("force_tls"):
-            out["forceTLS"] = True
+            out[KEY["force_tls"]] = True
         return out
 
     def group(self, block, where, dialer=False):
@@ -168,11 +169,11 @@ class TLSRenderer:
 
 
 def server_enabled(server):
-    return bool(server) and ("keyFile" in server or "keyData" in server)
+    return bool(server) and (KEY["key_file"] in server or KEY["key_data"] in server)
 
 
 def client_enabled(client):
-    return bool(client) and bool(client.get("rootCaFiles") or client.get("rootCaData") or client.get("forceTLS"))
+    return bool(client) and bool(client.get(KEY["root_ca_files"]) or client.get(KEY["root_ca_data"]) or client.get(KEY["force_tls"]))
 
 
 def go_duration_option(value, option, allow_zero=True):
@@ -214,14 +215,14 @@ def render_global_tls(params, findings):
     if frontend:
         tls["frontend"] = renderer.group(frontend, "frontend")
         if frontend.get("host_overrides"):
-            tls["frontend"]["hostOverrides"] = _host_overrides(renderer, frontend["host_overrides"], findings)
+            tls["frontend"][KEY["host_overrides"]] = _host_overrides(renderer, frontend["host_overrides"], findings)
     worker = params.get("system_worker") or {}
     if worker:
-        tls["systemWorker"] = renderer.worker(worker, "system_worker")
-        configured = "certFile" in tls["systemWorker"] or "certData" in tls["systemWorker"] or client_enabled(tls["systemWorker"].get("client"))
+        tls[KEY["system_worker"]] = renderer.worker(worker, "system_worker")
+        configured = KEY["cert_file"] in tls[KEY["system_worker"]] or KEY["cert_data"] in tls[KEY["system_worker"]] or client_enabled(tls[KEY["system_worker"]].get("client"))
         if not configured:
             findings.trap("system_worker_ignored", "system_worker")
-        elif not client_enabled(tls["systemWorker"].get("client")):
+        elif not client_enabled(tls[KEY["system_worker"]].get("client")):
             findings.trap("system_worker_plaintext", "system_worker")
     elif server_enabled(tls.get("frontend", {}).get("server")) and not client_enabled(tls["frontend"].get("client")):
         findings.trap("frontend_client_plaintext", "frontend")
@@ -234,14 +235,14 @@ def render_global_tls(params, findings):
                 findings.error("remote_clusters", "an empty host key")
                 continue
             rendered[host] = renderer.group(validate_entry(value, where, "group"), where, dialer=True)
-        tls["remoteClusters"] = rendered
+        tls[KEY["remote_clusters"]] = rendered
     checks = params.get("expiration_checks")
     if checks:
-        tls["expirationChecks"] = {
+        tls[KEY["expiration_checks"]] = {
             out: go_duration_option(checks[key], "expiration_checks." + key) for key, out in EXPIRATION_KEYS if checks.get(key) is not None
         }
     if params.get("refresh_interval") is not None:
-        tls["refreshInterval"] = go_duration_option(params["refresh_interval"], "refresh_interval")
-        if tls["refreshInterval"] == "0s" and any(server_enabled(g.get("server")) for g in (tls.get("internode"), tls.get("frontend")) if g):
+        tls[KEY["refresh_interval"]] = go_duration_option(params["refresh_interval"], "refresh_interval")
+        if tls[KEY["refresh_interval"]] == "0s" and any(server_enabled(g.get("server")) for g in (tls.get("internode"), tls.get("frontend")) if g):
             findings.trap("refresh_disabled", "refresh_interval")
     return tls, renderer

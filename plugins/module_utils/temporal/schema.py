@@ -51,6 +51,8 @@ ROOT_KEYS = (
     ("expiration_checks", "expirationChecks"),
     ("refresh_interval", "refreshInterval"),
 )
+# Every key of global.tls by the module option it renders from.
+KEY = dict(SERVER_KEYS + CLIENT_KEYS + WORKER_KEYS + EXPIRATION_KEYS + ROOT_KEYS + (("host_overrides", "hostOverrides"),))
 
 # Per kind of file, the file option and the data option that may replace it; the server refuses both at once.
 FILE_OR_DATA = {
