@@ -218,11 +218,10 @@ def render_global_tls(params, findings):
             tls["frontend"][KEY["host_overrides"]] = _host_overrides(renderer, frontend["host_overrides"], findings)
     worker = params.get("system_worker") or {}
     if worker:
-        tls[KEY["system_worker"]] = renderer.worker(worker, "system_worker")
-        configured = KEY["cert_file"] in tls[KEY["system_worker"]] or KEY["cert_data"] in tls[KEY["system_worker"]] or client_enabled(tls[KEY["system_worker"]].get("client"))
-        if not configured:
+        rendered = tls[KEY["system_worker"]] = renderer.worker(worker, "system_worker")
+        if not (KEY["cert_file"] in rendered or KEY["cert_data"] in rendered or client_enabled(rendered.get("client"))):
             findings.trap("system_worker_ignored", "system_worker")
-        elif not client_enabled(tls[KEY["system_worker"]].get("client")):
+        elif not client_enabled(rendered.get("client")):
             findings.trap("system_worker_plaintext", "system_worker")
     elif server_enabled(tls.get("frontend", {}).get("server")) and not client_enabled(tls["frontend"].get("client")):
         findings.trap("frontend_client_plaintext", "frontend")
