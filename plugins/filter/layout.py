@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The layout filters: the module arguments of the roles' tasks, built from where the roles keep each file
 (plugins/module_utils/temporal/layout.py, _rotation.py). Docs in ca_file_names.yml, rotation_leaves.yml, rotation_deployed.yml,
-rotation_stale.yml, intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
+rotation_stale.yml,
+vault_rotation.yml, intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
 vault_trust_files.yml, node_cert_requests.yml, node_tls_files.yml, node_files.yml, server_tls_blocks.yml,
 identity_cert_requests.yml, identity_files.yml and identity_profile.yml."""
 
@@ -97,6 +98,10 @@ def rotation_stale(reports):
     return _rotation.stale(reports)
 
 
+def vault_rotation(step, mounts, servers_mount, servers_next_issuer, clients_mount, clients_next_issuer, recorded, pki_dir):
+    return _rotation.vault_rotation(step, mounts, [(servers_mount, servers_next_issuer), (clients_mount, clients_next_issuer)], recorded, pki_dir)
+
+
 class FilterModule:
     def filters(self):
         return dict(
@@ -115,4 +120,5 @@ class FilterModule:
             rotation_leaves=rotation_leaves,
             rotation_deployed=rotation_deployed,
             rotation_stale=rotation_stale,
+            vault_rotation=vault_rotation,
         )

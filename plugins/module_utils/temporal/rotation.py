@@ -63,3 +63,47 @@ def stale(reports):
         else:
             out += ["{0}:{1}{2}".format(host, item["path"], "" if item["exists"] else " (missing)") for item in read["files"] if not item["issued_by_issuer"]]
     return out
+
+
+def vault_rotation(step, mounts, next_issuers, recorded, pki_dir):
+    """The rotation a step with Vault issuers records, {mount: {new, old}}, and the errors that stop it.
+
+    mounts: temporal_vault_ca_chain's loop results (item: the mount); next_issuers: (mount, issuer ID or name) of the
+    servers and the clients mounts, as given for introduce; recorded: what rotation.json holds."""
+    by_mount = {result["item"]: result for result in mounts}
+    if step == "introduce":
+        return _introduce(by_mount, next_issuers)
+    errors, vault = [], dict((recorded or {}).get("vault") or {})
+    if not vault:
+        errors.append("{0}/rotation.json records no Vault rotation: run introduce with pki_issuer=vault first".format(pki_dir))
+    for mount, rotation in vault.items():
+        default = by_mount[mount]["default"]
+        if default != rotation["new"]:
+            fix = (": make it the default (vault write {0}/config/issuers default={1}, or pki_vault_set_default=true) and rerun "
+                   "reissue".format(mount, rotation["new"]) if step == "reissue" else "")
+            errors.append("the default issuer of {0} is {1}, not the new issuer {2}{3}".format(mount, default, rotation["new"], fix))
+    return dict(errors=errors, vault=vault)
+
+
+def _introduce(by_mount, next_issuers):
+    errors, vault, wanted = [], {}, {}
+    for mount, ref in next_issuers:
+        if not ref:
+            continue
+        if wanted.get(mount, ref) != ref:
+            errors.append("the mount {0} serves servers and clients: pki_vault_servers_next_issuer and pki_vault_clients_next_issuer "
+                          "differ".format(mount))
+        wanted[mount] = ref
+    if not wanted:
+        errors.append("set pki_vault_servers_next_issuer and/or pki_vault_clients_next_issuer to the new issuer (ID or name) you made in the mount")
+    for mount, ref in wanted.items():
+        issuers, default = by_mount[mount]["issuers"], by_mount[mount]["default"]
+        found = [issuer for issuer in issuers if issuer["id"] == ref] + [issuer for issuer in issuers if issuer["name"] == ref]
+        if not found:
+            errors.append("{0} has no issuer {1} (it has {2})".format(mount, ref, ", ".join(issuer["id"] for issuer in issuers)))
+        elif found[0]["id"] == default:
+            errors.append("{0} is already the default issuer of {1}: introduce must trust it before any leaf comes from it; make the old "
+                          "issuer the default again, or rotate without introduce".format(ref, mount))
+        else:
+            vault[mount] = dict(new=found[0]["id"], old=default)
+    return dict(errors=errors, vault=vault)

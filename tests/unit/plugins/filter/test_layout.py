@@ -163,3 +163,26 @@ def test_rotation_stale_names_old_files_missing_ones_and_hosts_not_read():
     assert [entry["host"] for entry in deployed] == ["node1", "node2", "node3", "worker1"]  # elsewhere was not read by the play
     assert layout.rotation_stale(deployed) == ["node1:/tls/internode.pem", "node1:/tls/frontend.pem (missing)",
                                                "node2 (unreachable: ssh: connect refused)", "node3 (not read: not in this run)"]
+
+
+MOUNTS = [dict(item="pki", default="old-id", issuers=[dict(id="old-id", name="gen1"), dict(id="new-id", name="gen2")])]
+
+
+def test_vault_introduce_records_the_new_issuer_by_name_and_refuses_the_current_default():
+    assert layout.vault_rotation("introduce", MOUNTS, "pki", "gen2", "pki", "", {}, "/pki") == dict(errors=[], vault=dict(pki=dict(new="new-id", old="old-id")))
+    refused = layout.vault_rotation("introduce", MOUNTS, "pki", "old-id", "pki", "", {}, "/pki")
+    assert refused["errors"] == ["old-id is already the default issuer of pki: introduce must trust it before any leaf comes from it; make the old "
+                                 "issuer the default again, or rotate without introduce"] and refused["vault"] == {}
+    assert layout.vault_rotation("introduce", MOUNTS, "pki", "gen3", "pki", "", {}, "/pki")["errors"] == ["pki has no issuer gen3 (it has old-id, new-id)"]
+    assert "differ" in layout.vault_rotation("introduce", MOUNTS, "pki", "gen2", "pki", "old-id", {}, "/pki")["errors"][0]
+    assert "set pki_vault_servers_next_issuer" in layout.vault_rotation("introduce", MOUNTS, "pki", "", "pki", "", {}, "/pki")["errors"][0]
+
+
+def test_vault_reissue_needs_the_new_issuer_as_default_and_says_how():
+    recorded = dict(state="introduced", vault=dict(pki=dict(new="new-id", old="old-id")))
+    (error,) = layout.vault_rotation("reissue", MOUNTS, "pki", "", "pki", "", recorded, "/pki")["errors"]
+    assert error == ("the default issuer of pki is old-id, not the new issuer new-id: make it the default (vault write pki/config/issuers "
+                     "default=new-id, or pki_vault_set_default=true) and rerun reissue")
+    switched = [dict(MOUNTS[0], default="new-id")]
+    assert layout.vault_rotation("retire", switched, "pki", "", "pki", "", recorded, "/pki") == dict(errors=[], vault=recorded["vault"])
+    assert "records no Vault rotation" in layout.vault_rotation("retire", switched, "pki", "", "pki", "", {}, "/pki")["errors"][0]
