@@ -10,7 +10,7 @@ PLAYBOOK = (REPO / "playbooks" / "report.yml").read_text()
 REPORT_PAGE = (REPO / "docs" / "expiry-report.md").read_text()
 CLOUD_PAGE = (REPO / "docs" / "temporal-cloud.md").read_text()
 # Names the playbook sets for itself (registered results, play vars), not knobs for users.
-INTERNAL = {"report_host_info", "report_host_entry", "report_host_node_paths", "report_host_identity_paths", "report_controller_info",
+INTERNAL = {"report_host_info", "report_host_entry", "report_host_node_dir", "report_host_node_paths", "report_host_identity_paths", "report_controller_info",
             "report_result", "report_pki_dir_used", "report_fleet_hosts"}
 
 
