@@ -36,7 +36,6 @@ class Plan:
         self.warnings = []
         self.invocation = None
         self.pending = False
-        self.directories_changed = []  # set by the runner
 
     def write(self, option, path, data, secret=False):
         self.files.append(StagedFile(option, path, data, secret))

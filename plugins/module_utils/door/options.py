@@ -127,10 +127,7 @@ CSR = SUBJECT + KEY_FILE.defaults(key_type="ecdsa-p256") + Options(dict(
 
 # What temporal_leaf_batch takes once for the whole batch, not per certificate: the issuer (a local CA, or one Vault
 # mount and role with one login) and what every file shares.
-BATCH_SHARED = LOCAL_ISSUER + VAULT_ISSUER + Options(dict(
-    pkcs12_passphrase=dict(type="str", default="", no_log=True),
-    backup=dict(type="bool", default=False),
-))
+BATCH_SHARED = LOCAL_ISSUER + VAULT_ISSUER + Options({name: LEAF.options[name] for name in ("pkcs12_passphrase", "backup")})
 BATCH = BATCH_SHARED + Options(dict(
     certificates=dict(type="list", elements="dict", required=True),
     create_dirs=dict(type="bool", default=False),

@@ -25,14 +25,14 @@ def run(module, backend_class):
         backend = backend_class(module.params, module.check_mode)
         with exclusive(backend.paths, module.check_mode) as completed:
             plan = backend.plan()
-            backups = _carry_out(module, plan)
+            backups, made = _carry_out(module, plan)
     except PKIError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg="writing files failed: {0}".format(exc))
     if completed:
         plan.warnings.append(_completed_warning(completed))
-    touched = _set_attributes(module, plan, completed)
+    touched = made + _set_attributes(module, plan, completed)
     result = dict(plan.result)
     if backups:
         result["backup_files"] = backups
@@ -83,10 +83,10 @@ def _carry_out_batch(module, plans):
         if module.params.get("create_dirs"):
             plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
         try:
-            _carry_out(module, plan)
+            _backups, made = _carry_out(module, plan)
         except (PKIError, OSError) as exc:
             module.fail_json(msg="{0}: {1}".format(params["path"], exc), certificates=results)
-        entry_changed = bool(_set_attributes(module, plan, [])) or plan.changed
+        entry_changed = bool(made + _set_attributes(module, plan, [])) or plan.changed
         changed |= entry_changed
         results.append(backend.entry_result(plan, entry_changed))
         if entry_changed and plan.diff is not None:
@@ -110,21 +110,22 @@ def _compact_batch(module, result):
 
 def _carry_out(module, plan):
     """Make the directories, write and remove the files and run the effects, unless in check mode. Returns the
-    backups made: by option for written files, by path for removed ones."""
-    _make_directories(module, plan)
+    backups made (by option for written files, by path for removed ones) and the directories that changed."""
+    made = _make_directories(module, plan)
     if module.check_mode:
-        return {}
+        return {}, made
     backups = write_files(plan.files, module.params.get("backup")) if plan.files else {}
     if plan.removals:
         backups.update(remove_files(plan.removals, module.params.get("backup"))[1])
     for effect in plan.effects:
         effect()
-    return backups
+    return backups, made
 
 
 def _make_directories(module, plan):
     """Create each missing directory with its missing parents, each readable by its owner only until it is given
-    its mode; one with a mode then gets that mode, owner and group, and is a change (listed first in the diff)."""
+    its mode; one with a mode then gets that mode, owner and group, and is a change (listed first in the diff).
+    Returns the directories that changed."""
     made, diffs = [], []
     for directory, mode in sorted(set(plan.directories), key=lambda item: item[0]):
         missing = []
@@ -151,7 +152,7 @@ def _make_directories(module, plan):
                 made.append(directory)
     if diffs:
         plan.diff = diffs + (plan.diff or [])
-    plan.directories_changed = made
+    return made
 
 
 def _set_path_attributes(module, path, mode, changed):
@@ -162,10 +163,10 @@ def _set_path_attributes(module, path, mode, changed):
 
 
 def _set_attributes(module, plan, completed):
-    """Owner, group and mode on each of plan.attributes that exists; returns the directories that changed, then
-    the paths that did (content written, finished from an interrupted run, or attributes set)."""
+    """Owner, group and mode on each of plan.attributes that exists; returns the paths that changed (content
+    written, finished from an interrupted run, or attributes set)."""
     written = {os.path.abspath(staged.path) for staged in plan.files} | {os.path.abspath(path) for path in completed}
-    touched = list(getattr(plan, "directories_changed", []))
+    touched = []
     for path, mode in plan.attributes:
         if not path:
             continue

@@ -65,9 +65,7 @@ class TLSConfigBackend(Backend):
         if p.get("env_path"):
             env = server_env(tls, plan.warnings)
             plan.result["server_env"] = mask_env(env)
-            old = read_optional(p["env_path"], "env_path")
-            text = env_file_text(env, "env_path")
-            server_changed |= self._stage(plan, "env_path", p["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            server_changed |= self._stage_env(plan, "env_path", p["env_path"], env)
         if p.get("client"):
             self._client(plan, p["client"])
         reasons = self._restart_reasons(server_changed, tls, renderer)
@@ -103,6 +101,11 @@ class TLSConfigBackend(Backend):
         plan.write(option, path, new_bytes, path in self.private)
         plan.diff.append(dict(before_header=path, after_header=path, before=before_view, after=after_view))
         return True
+
+    def _stage_env(self, plan, option, path, env):
+        old = read_optional(path, option)
+        text = env_file_text(env, option)
+        return self._stage(plan, option, path, text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
 
     def _config(self, plan, tls):
         path = self.params["config_path"]
@@ -142,10 +145,8 @@ class TLSConfigBackend(Backend):
                 views = [toml_dumps(diff_profile({"profile": {name: view}})) if view else "" for view in (before, after)]
                 self._stage(plan, "client.toml_path", path, text, old, views[0], views[1])
         if client.get("env_path"):
-            old = read_optional(client["env_path"], "client.env_path")
-            text = env_file_text(env, "client.env_path")
             # Paths only (embed is refused above): never private.
-            self._stage(plan, "client.env_path", client["env_path"], text, old, diff_env_text(old.decode("utf-8") if old else ""), diff_env_text(text))
+            self._stage_env(plan, "client.env_path", client["env_path"], env)
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

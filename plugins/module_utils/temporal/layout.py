@@ -50,22 +50,28 @@ ROOT_CA = "root"
 SERVERS_CA = "servers"
 CLIENTS_CA = "clients"
 ROTATION_DIRS = dict(new="next", replaced="old")
+CA_FILES = dict(cert="{0}-ca.pem", key="{0}-ca.key", chain="{0}-ca-chain.pem")
 
 
 def ca_paths(directory, name):
-    return dict(cert=_join(directory, name + "-ca.pem"), key=_join(directory, name + "-ca.key"), chain=_join(directory, name + "-ca-chain.pem"))
+    return {kind: _join(directory, file.format(name)) for kind, file in CA_FILES.items()}
+
+
+def group_ca_name(group):
+    """The CA of a client group: clients-<name>."""
+    return "{0}-{1}".format(CLIENTS_CA, group["name"])
 
 
 def client_ca_names(client_groups):
     """The CAs that issue client identities: the clients CA, then one per client group."""
-    return [CLIENTS_CA] + ["{0}-{1}".format(CLIENTS_CA, group["name"]) for group in client_groups]
+    return [CLIENTS_CA] + [group_ca_name(group) for group in client_groups]
 
 
 def intermediate_cas(client_groups, servers_common_name, clients_common_name):
     """The intermediates (name, common_name) in the order they are made: servers, clients, each client group."""
     cas = [dict(name=SERVERS_CA, common_name=servers_common_name), dict(name=CLIENTS_CA, common_name=clients_common_name)]
     for group in client_groups:
-        cas.append(dict(name="{0}-{1}".format(CLIENTS_CA, group["name"]),
+        cas.append(dict(name=group_ca_name(group),
                         common_name=group.get("common_name") or "{0} ({1})".format(clients_common_name, group["name"])))
     return cas
 
@@ -74,7 +80,8 @@ def bundle_cas(client_groups):
     """What each trust bundle holds, each list in reverse order of creation: internode-ca.pem on the nodes (the
     servers CA), frontend-clients-ca.pem (every CA that issues clients, and the servers CA for the system workers and
     internode clients of the frontend), and what clients verify servers with (the root)."""
-    return {"internode": [SERVERS_CA], "frontend-clients": list(reversed(client_ca_names(client_groups))) + [SERVERS_CA],
+    return {NODE_BUNDLES["internode_ca"]: [SERVERS_CA],
+            NODE_BUNDLES["frontend_clients_ca"]: list(reversed(client_ca_names(client_groups))) + [SERVERS_CA],
             SERVER_ROOTS_BUNDLE: [ROOT_CA]}
 
 
@@ -116,8 +123,8 @@ def vault_trust_files(trust, pki_dir, servers_mount, clients_mount):
     contents = [
         (ca_paths(pki_dir, SERVERS_CA)["cert"], [servers["default"]]),
         (ca_paths(pki_dir, CLIENTS_CA)["cert"], [clients["default"]]),
-        (bundle_path(pki_dir, "internode"), servers["chains"]),
-        (bundle_path(pki_dir, "frontend-clients"), clients["chains"] + servers["chains"]),
+        (bundle_path(pki_dir, NODE_BUNDLES["internode_ca"]), servers["chains"]),
+        (bundle_path(pki_dir, NODE_BUNDLES["frontend_clients_ca"]), clients["chains"] + servers["chains"]),
         (bundle_path(pki_dir, SERVER_ROOTS_BUNDLE), servers["chains"]),
     ]
     return [dict(path=path, content="\n".join(_unique(pems)) + "\n") for path, pems in contents]
@@ -131,9 +138,10 @@ def bundle_path(pki_dir, name):
     return _join(pki_dir, BUNDLES_DIR, name + ".pem")
 
 
-def node_staging_dir(pki_dir, host):
-    """Where the controller keeps a node's certificates (and, with keys on the controller, its keys)."""
-    return _join(pki_dir, "nodes", host)
+def node_staging_files(pki_dir, host, profile):
+    """Where the controller keeps a node's certificate of a profile, its chain and (made on the controller) its key."""
+    staging = _join(pki_dir, "nodes", host)
+    return dict(cert=_join(staging, profile + ".pem"), chain=_join(staging, profile + "-chain.pem"), key=_join(staging, profile + ".key"))
 
 
 def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_name, frontend_server_names, extra_dns_names, settings,
@@ -141,16 +149,16 @@ def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_
     """temporal_leaf_batch entries for a node's certificates, one per profile. Each carries the node's own names, the
     names dialled for that listener and the extra names. settings: key_type, validity, renew_before and force. csrs:
     temporal_csr's loop results ({item: profile, csr: PEM}) when the node keeps its keys; else the controller makes them."""
-    staging = node_staging_dir(pki_dir, host)
     dialled = dict(internode=[internode_server_name], frontend=list(frontend_server_names or []))
     csr_of = {result["item"]: result["csr"] for result in csrs or []}
     requests = []
     for profile in NODE_PROFILES:
-        request = dict(settings, profile=profile, path=_join(staging, profile + ".pem"), chain_path=_join(staging, profile + "-chain.pem"),
+        staged = node_staging_files(pki_dir, host, profile)
+        request = dict(settings, profile=profile, path=staged["cert"], chain_path=staged["chain"],
                        dns_names=_unique(list(dns_names or []) + dialled[profile] + list(extra_dns_names or [])),
                        ip_addresses=list(ip_addresses or []))
         if csrs is None:
-            request["private_key_path"] = _join(staging, profile + ".key")
+            request["private_key_path"] = staged["key"]
         else:
             request["csr_content"] = csr_of[profile]
         requests.append(request)
@@ -160,12 +168,12 @@ def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_
 def node_tls_files(host, pki_dir, tls_dir, keys_on_controller, cert_mode, key_mode):
     """temporal_tls_files entries for what a node gets: each certificate with its chain, each key made on the
     controller, and the two CA bundles."""
-    staging = node_staging_dir(pki_dir, host)
     sources = []
     for profile in NODE_PROFILES:
-        sources.append((NODE_FILES[profile + "_cert"], _join(staging, profile + "-chain.pem"), False))
+        staged = node_staging_files(pki_dir, host, profile)
+        sources.append((NODE_FILES[profile + "_cert"], staged["chain"], False))
         if keys_on_controller:
-            sources.append((NODE_FILES[profile + "_key"], _join(staging, profile + ".key"), True))
+            sources.append((NODE_FILES[profile + "_key"], staged["key"], True))
     sources += [(NODE_FILES[name], bundle_path(pki_dir, bundle), False) for name, bundle in NODE_BUNDLES.items()]
     return [dict(path=_join(tls_dir, name), src=src, secret=secret, mode=key_mode if secret else cert_mode) for name, src, secret in sources]
 
@@ -204,8 +212,14 @@ def server_tls_blocks(certs_dir, require_client_auth, internode_server_name="", 
     return blocks
 
 
-def identity_dir(directory, identity):
-    return _join(directory, identity["name"])
+def controller_identities_dir(pki_dir):
+    """Where client_certs keeps identities on the controller by default (its client_certs_dir)."""
+    return _join(pki_dir, IDENTITIES_DIR)
+
+
+def identity_file(directory, name, kind):
+    """An identity's file of IDENTITY_FILES kind, in <directory>/<name>/."""
+    return _join(directory, name, IDENTITY_FILES[kind])
 
 
 def identity_cert_requests(identities, client_group, identities_dir, settings):
@@ -214,27 +228,27 @@ def identity_cert_requests(identities, client_group, identities_dir, settings):
     for identity in identities:
         if identity.get("client_group", "") != client_group:
             continue
-        directory = identity_dir(identities_dir, identity)
+        name = identity["name"]
         requests.append(dict(
             settings,
             profile=identity.get("profile", "client"),
             common_name=identity.get("common_name", identity.get("namespace", identity["name"])),
             dns_names=list(identity.get("dns_names", [])),
-            path=_join(directory, IDENTITY_FILES["cert"]),
-            chain_path=_join(directory, IDENTITY_FILES["chain"]),
-            private_key_path=_join(directory, IDENTITY_FILES["key"]),
-            pkcs12_path=_join(directory, IDENTITY_FILES["pkcs12"]) if identity.get("pkcs12", False) else None,
+            path=identity_file(identities_dir, name, "cert"),
+            chain_path=identity_file(identities_dir, name, "chain"),
+            private_key_path=identity_file(identities_dir, name, "key"),
+            pkcs12_path=identity_file(identities_dir, name, "pkcs12") if identity.get("pkcs12", False) else None,
         ))
     return requests
 
 
 def identity_files(identity, identities_dir, pki_dir, host_dir):
     """temporal_tls_files entries for what a host that runs an identity gets: its chain, its key, the server roots."""
-    source, target = identity_dir(identities_dir, identity), identity_dir(host_dir, identity)
+    name = identity["name"]
     return [
-        dict(path=_join(target, IDENTITY_FILES["chain"]), src=_join(source, IDENTITY_FILES["chain"]), secret=False, mode="0644"),
-        dict(path=_join(target, IDENTITY_FILES["key"]), src=_join(source, IDENTITY_FILES["key"]), secret=True, mode="0600"),
-        dict(path=_join(target, IDENTITY_FILES["server_roots"]), src=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE), secret=False, mode="0644"),
+        dict(path=identity_file(host_dir, name, "chain"), src=identity_file(identities_dir, name, "chain"), secret=False, mode="0644"),
+        dict(path=identity_file(host_dir, name, "key"), src=identity_file(identities_dir, name, "key"), secret=True, mode="0600"),
+        dict(path=identity_file(host_dir, name, "server_roots"), src=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE), secret=False, mode="0644"),
     ]
 
 
@@ -243,16 +257,16 @@ def identity_profile(identity, directory, address, server_name, pki_dir=None):
     temporal.toml profile and its env file. On a host that runs it, the profile is in the identity's own
     temporal.toml and verifies the server with its server-roots.pem; on the controller (pki_dir set), every identity's
     profile is in <directory>/temporal.toml and verifies the server with pki_dir's server-roots bundle."""
-    files = identity_dir(directory, identity)
+    name = identity["name"]
     profile = dict(
-        profile=identity["name"],
+        profile=name,
         address=address,
-        namespace=identity.get("namespace", identity["name"]),
-        cert_file=_join(files, IDENTITY_FILES["chain"]),
-        key_file=_join(files, IDENTITY_FILES["key"]),
-        ca_file=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE) if pki_dir else _join(files, IDENTITY_FILES["server_roots"]),
-        toml_path=_join(directory if pki_dir else files, IDENTITY_FILES["toml"]),
-        env_path=_join(files, IDENTITY_FILES["env"]),
+        namespace=identity.get("namespace", name),
+        cert_file=identity_file(directory, name, "chain"),
+        key_file=identity_file(directory, name, "key"),
+        ca_file=bundle_path(pki_dir, SERVER_ROOTS_BUNDLE) if pki_dir else identity_file(directory, name, "server_roots"),
+        toml_path=_join(directory, IDENTITY_FILES["toml"]) if pki_dir else identity_file(directory, name, "toml"),
+        env_path=identity_file(directory, name, "env"),
     )
     if server_name:
         profile["server_name"] = server_name

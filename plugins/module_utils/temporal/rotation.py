@@ -8,31 +8,28 @@ cryptography. Private to this collection: not a public API."""
 from __future__ import annotations
 
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.layout import (
-    IDENTITIES_DIR,
-    IDENTITY_FILES,
+    CA_FILES,
     NODE_PROFILES,
     ROOT_CA,
     SERVERS_CA,
     ca_paths,
-    node_staging_dir,
+    controller_identities_dir,
+    identity_file,
+    node_staging_files,
 )
 
 
 def ca_file_names(names):
     """The files of the named CAs, relative to their directory; the root has no chain file."""
-    files = []
-    for name in names:
-        paths = ca_paths("", name)
-        files += [paths["cert"].lstrip("/"), paths["key"].lstrip("/")] + ([] if name == ROOT_CA else [paths["chain"].lstrip("/")])
-    return files
+    return [file.format(name) for name in names for kind, file in CA_FILES.items() if kind != "chain" or name != ROOT_CA]
 
 
 def controller_leaves(pki_dir, servers, identities, client_cas):
     """The controller's copies of the leaves that must come from the new CAs, each group with the CA files that
     count as its issuer: every node's certificates (the servers CA), every identity's (any clients CA: which group
     an identity belongs to is the client_certs role's business)."""
-    nodes = ["{0}/{1}.pem".format(node_staging_dir(pki_dir, host), profile) for host in servers for profile in NODE_PROFILES]
-    clients = ["{0}/{1}/{2}/{3}".format(pki_dir, IDENTITIES_DIR, name, IDENTITY_FILES["cert"]) for name in identities]
+    nodes = [node_staging_files(pki_dir, host, profile)["cert"] for host in servers for profile in NODE_PROFILES]
+    clients = [identity_file(controller_identities_dir(pki_dir), name, "cert") for name in identities]
     return [dict(label=SERVERS_CA, issuer_files=[ca_paths(pki_dir, SERVERS_CA)["cert"]], paths=nodes),
             dict(label=", ".join(client_cas), issuer_files=[ca_paths(pki_dir, name)["cert"] for name in client_cas], paths=clients)]
 
