@@ -53,6 +53,9 @@ notes:
   - Whether to reissue is decided from the parsed certificate (validity window, subject, SANs, key
     usages, key match, issuer), never from file timestamps. The return value RV(reason) says why.
   - No private key or passphrase appears in results, logs or diffs. Diffs show parsed facts.
+  - Before anything is written, a run refuses an output that is also one of its inputs (the issuing CA's
+    certificate or key, a CSR) or another of its outputs, through symlinks and hard links too, and checks that
+    O(owner) and O(group) exist and that every mode option is a mode.
 """
 
     ATTRIBUTES = r"""

@@ -71,9 +71,12 @@ options:
       mode:
         description:
           - Mode of the file. Without it, V(0600) for O(files[].secret) files and O(mode) (default V(0644)) for the others.
+          - A mode that lets every user read a secret file is refused.
         type: str
       secret:
-        description: The file holds key material. It is created readable by its owner only and never shown in diffs.
+        description:
+          - The file holds key material. It is created readable by its owner only and never shown in diffs.
+          - A file whose content holds a PEM private key is secret whatever this says.
         type: bool
         default: false
   backup:
@@ -101,6 +104,8 @@ options:
 notes:
   - Reports a file as changed when its content was written or its mode, owner or group was changed.
   - Runs as an action plugin that reads O(files[].src) on the controller, then the module where the files go.
+  - Before anything is written, the run refuses a path listed twice (through symlinks and hard links too), an
+    O(owner) or O(group) that does not exist on the host, and a mode that is not one.
 seealso:
   - module: ansible.builtin.copy
   - module: mtls.temporal.temporal_leaf_batch

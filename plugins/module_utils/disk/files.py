@@ -45,6 +45,8 @@ _fault_state = {"passed": 0}
 # One PEM block: its label, its base64 body. Here, with no cryptography, so that node-side code can read PEM too.
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 _PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+# In the BEGIN line of every private key PEM: PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY.
+PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
 
 
 def _fault_point():
@@ -77,6 +79,31 @@ def read_optional(path, option):
         raise PKIError(option, "cannot read {0}: {1}".format(path, exc.strerror))
 
 
+def check_distinct_files(inputs, outputs):
+    """Fail before anything is written when an output names the file of an input or of another output (the same
+    path, through symlinks too, or a hard link of one inode): writing it would destroy what the other holds.
+    inputs and outputs are (option, path) pairs; a path of None is unset."""
+    seen = {}
+    for option, path in inputs:
+        if path:
+            seen.setdefault(_file_identity(path), (option, "which this run reads: writing it would destroy that file"))
+    for option, path in outputs:
+        if not path:
+            continue
+        identity = _file_identity(path)
+        if identity in seen:
+            raise PKIError(option, "{0} is also {1}, {2}; give each option its own file".format(path, *seen[identity]))
+        seen[identity] = (option, "and both would be written to that one file")
+
+
+def _file_identity(path):
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (status.st_dev, status.st_ino)
+
+
 def read_required(path, option):
     data = read_optional(path, option)
     if data is None:
@@ -87,7 +114,7 @@ def read_required(path, option):
 def first_certificate_der(data):
     """The DER of the first PEM block of a file that holds certificates and nothing else, or None for any other file
     (a key, junk, a body that is not base64). Base64 only, no cryptography: nodes that get files need no library."""
-    if _PEM_CERTIFICATE not in data or b"PRIVATE KEY" in data:
+    if _PEM_CERTIFICATE not in data or PRIVATE_KEY_MARKER in data:
         return None
     blocks = PEM_BLOCK.findall(data)
     if not blocks or any(label != b"CERTIFICATE" for label, _body in blocks):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import keeps_first_certificate, read_optional
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.attributes import check_mode, others_may_read
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import PRIVATE_KEY_MARKER, keeps_first_certificate, read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 
@@ -30,7 +31,7 @@ class TLSFilesBackend(Backend):
 
     def __init__(self, params, check_mode=False):
         self.params = params
-        self.paths = [entry["path"] for entry in params["files"]]
+        self.outputs = [("files[{0}]".format(index), entry["path"]) for index, entry in enumerate(params["files"])]
 
     def plan(self):
         """Each file whose content differs from what is there, and the paths of those whose first certificate stays
@@ -38,25 +39,27 @@ class TLSFilesBackend(Backend):
         p = self.params
         plan = Plan()
         plan.diff = []
-        same_first, seen = [], set()
+        same_first = []
         for index, entry in enumerate(p["files"]):
             option, path = "files[{0}]".format(index), entry["path"]
-            if os.path.abspath(path) in seen:
-                raise PKIError(option, "{0} is listed twice".format(path))
-            seen.add(os.path.abspath(path))
             if entry["src"] is not None or entry["bundle_srcs"] is not None:
                 raise PKIError(option, "src and bundle_srcs are read on the controller by the action plugin; this module takes content")
             if not entry["content"]:
                 raise PKIError(option, "content of {0} is empty".format(path))
-            plan.attributes.append((path, entry["mode"] or ("0600" if entry["secret"] else p["mode"] or "0644")))
             data = entry["content"].encode("utf-8")
+            # A private key is a secret whatever the entry says: created 0600, never shown.
+            secret = entry["secret"] or PRIVATE_KEY_MARKER in data
+            check_mode(option + ".mode", entry["mode"])
+            if secret and others_may_read(entry["mode"]):
+                raise PKIError(option + ".mode", "{0} would let every user read the private key in {1}; use 0600 or 0640".format(entry["mode"], path))
+            plan.attributes.append((path, entry["mode"] or ("0600" if secret else p["mode"] or "0644")))
             current = read_optional(path, option)
             if current == data:
                 continue
-            plan.write(option, path, data, entry["secret"])
-            if not entry["secret"] and keeps_first_certificate(current, data):
+            plan.write(option, path, data, secret)
+            if not secret and keeps_first_certificate(current, data):
                 same_first.append(path)
-            plan.diff.append(dict(before_header=path, after_header=path, before=_describe(current, entry["secret"]), after=_describe(data, entry["secret"])))
+            plan.diff.append(dict(before_header=path, after_header=path, before=_describe(current, secret), after=_describe(data, secret)))
         if p["directory_mode"]:
             plan.directories = [(os.path.dirname(os.path.abspath(path)), p["directory_mode"]) for path in self.paths]
         plan.result = dict(unchanged_first_certificate=same_first)

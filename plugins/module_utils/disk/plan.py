@@ -50,8 +50,15 @@ class Backend:
 
     # Libraries the runner checks before building the backend: "cryptography", "hvac".
     needs = ("cryptography",)
-    # The files the run reads and writes; their directories stay locked while it plans and writes.
-    paths = ()
+    # The files the run reads and the files it writes, as (option, path) pairs (a path of None is unset): the runner
+    # refuses an output that is also an input or another output, and locks the outputs' directories while it plans
+    # and writes.
+    inputs = ()
+    outputs = ()
+
+    @property
+    def paths(self):
+        return [path for _option, path in self.outputs]
 
     @staticmethod
     def secrets(params):

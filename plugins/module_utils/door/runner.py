@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import exclusive, remove_files, write_files
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.attributes import check_file_attribute_options
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import check_distinct_files, exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils.door.dependencies import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import require_hvac
@@ -22,7 +23,9 @@ def run(module, backend_class):
     module.no_log_values.update(backend_class.secrets(module.params))
     _check_libraries(module, backend_class)
     try:
+        check_file_attribute_options(module.params)
         backend = backend_class(module.params, module.check_mode)
+        check_distinct_files(backend.inputs, backend.outputs)
         with exclusive(backend.paths, module.check_mode) as completed:
             plan = backend.plan()
             backups, made = _carry_out(module, plan)
@@ -46,8 +49,15 @@ def run_batch(module, backend_class, entries):
     The result lists each entry's result as backend.entry_result makes it."""
     _check_libraries(module, backend_class)
     backends = [(where, params, _entry(module, where, params, backend_class, params, module.check_mode)) for where, params in entries]
+    for where, params, backend in backends:
+        _entry(module, where, params, check_file_attribute_options, params)
+        _entry(module, where, params, check_distinct_files, backend.inputs, backend.outputs)
     paths = [path for _where, _params, backend in backends for path in backend.paths]
     try:
+        check_file_attribute_options(module.params)
+        # Nor may one entry write what another reads or writes (the second would silently win).
+        check_distinct_files([(where + "." + option, path) for where, _params, backend in backends for option, path in backend.inputs],
+                             [(where + "." + option, path) for where, _params, backend in backends for option, path in backend.outputs])
         with exclusive(paths, module.check_mode) as completed:
             plans = [(params, backend, _entry(module, where, params, backend.plan)) for where, params, backend in backends]
             results, diffs, changed = _carry_out_batch(module, plans)

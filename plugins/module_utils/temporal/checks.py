@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: mtls.temporal contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checks of the files a Temporal TLS config points at, where they are readable: what the server would
-only discover when a listener or dialer is first built, or never. Private to this collection: not a public API."""
+"""Checks of the files a Temporal TLS config points at, where they are readable, and of the PEM it is given
+inline (*_data options), checked the same way: what the server would only discover when a listener or dialer is
+first built, or never. Private to this collection: not a public API."""
 
 from __future__ import annotations
 
@@ -23,6 +24,33 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import loa
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import sans_of
 
 
+class Inline:
+    """PEM given in a *_data option, checked as a file would be. Messages name it by its option, never its content."""
+
+    def __init__(self, option, text):
+        self.option = option
+        self.data = str(text).encode("utf-8")
+
+    def __str__(self):
+        return self.option
+
+    def __eq__(self, other):
+        return isinstance(other, Inline) and (self.option, self.data) == (other.option, other.data)
+
+    def __hash__(self):
+        return hash((self.option, self.data))
+
+
+def _read(source, where, unreadable):
+    """The bytes of a file (None, listed in unreadable, when it is not here) or of inline PEM."""
+    if isinstance(source, Inline):
+        return source.data
+    data = read_optional(source, where)
+    if data is None:
+        unreadable.append(source)
+    return data
+
+
 class FileChecker:
     def __init__(self, findings, now):
         self.findings = findings
@@ -36,11 +64,9 @@ class FileChecker:
             return self._cache[path]
         certs = None
         try:
-            data = read_optional(path, where)
-            if data is None:
-                self.unreadable.append(path)
-            else:
-                certs = load_pem_certificates(data, where, path)
+            data = _read(path, where, self.unreadable)
+            if data is not None:
+                certs = load_pem_certificates(data, where, str(path))
         except PKIError as exc:
             self.findings.error(where, exc.message)
         self._cache[path] = certs
@@ -67,12 +93,11 @@ class FileChecker:
         chain = self.certs(cert_path, where + ".cert_file")
         if not chain or not key_path:
             return chain
-        data = read_optional(key_path, where + ".key_file")
-        if data is None:
-            self.unreadable.append(key_path)
-            return chain
         try:
-            key = load_private_key(data, None, where + ".key_file", key_path)
+            data = _read(key_path, where + ".key_file", self.unreadable)
+            if data is None:
+                return chain
+            key = load_private_key(data, None, where + ".key_file", str(key_path))
         except PKIError as exc:
             self.findings.error(where, exc.message)
             return chain
@@ -80,13 +105,13 @@ class FileChecker:
             self.findings.error(where, "{0} does not match the certificate in {1}".format(key_path, cert_path))
         return chain
 
-    def chains_to(self, chain, ca_paths, where, cert_path, ca_option):
+    def chains_to(self, chain, ca_sources, where, cert_path, ca_option):
         """The leaf (chain[0]) must verify along a path leaf -> intermediates from its own file -> one of the CAs
-        in ca_paths, as the peer's TLS stack builds it: any certificate of the chain file merely issued by a
-        listed CA proves nothing."""
+        in ca_sources (see cas), as the peer's TLS stack builds it: any certificate of the chain file merely issued
+        by a listed CA proves nothing."""
         anchors = []
-        for path in _paths(ca_paths):
-            anchors.extend(self.certs(path, ca_option) or [])
+        for source in ca_sources:
+            anchors.extend(self.certs(source, ca_option) or [])
         if not chain or not anchors:
             return
         if not _has_path(chain[0], chain[1:], anchors, 0, ()):
@@ -142,9 +167,23 @@ def _has_path(cert, intermediates, anchors, depth, used):
     return False
 
 
-def _paths(values):
-    """The non-blank entries of a CA file list (blank ones are refused by the render already)."""
-    return [path for path in values or [] if path is not None and str(path).strip()]
+def _cert(block, where):
+    """Where a block's certificate comes from: its cert_file, or an Inline of its cert_data; None when neither."""
+    return block.get("cert_file") or (Inline(where + ".cert_data", block["cert_data"]) if block.get("cert_data") else None)
+
+
+def _key(block, where):
+    return block.get("key_file") or (Inline(where + ".key_data", block["key_data"]) if block.get("key_data") else None)
+
+
+def _cas(block, kind, where):
+    """The CA sources of a block's client_ca or root_ca (kind): the non-blank entries of its *_files, or an Inline
+    for each of its *_data (blank entries are refused by the render already)."""
+    block = block or {}
+    if block.get(kind + "_files"):
+        return [path for path in block[kind + "_files"] if path is not None and str(path).strip()]
+    return [Inline("{0}.{1}_data[{2}]".format(where, kind, index), text)
+            for index, text in enumerate(block.get(kind + "_data") or []) if text is not None and str(text).strip()]
 
 
 def _entries(mapping, option, kind):
@@ -185,78 +224,79 @@ def check_files(params, findings, now):
     # remote's frontend, whose client CAs are not known here, so there is no chain to check it against.
     for _name, where, remote in remotes:
         server = remote.get("server") or {}
-        if server.get("cert_file"):
-            chain = checker.leaf(server["cert_file"], server.get("key_file"), where + ".server")
-            checker.eku(chain, where + ".server", server["cert_file"], {"clientAuth"}, "this cluster presents it as its client certificate")
+        cert = _cert(server, where + ".server")
+        if cert:
+            chain = checker.leaf(cert, _key(server, where + ".server"), where + ".server")
+            checker.eku(chain, where + ".server", cert, {"clientAuth"}, "this cluster presents it as its client certificate")
     return sorted(set(checker.unreadable))
 
 
 def _check_bundles(checker, params, overrides, remotes):
     for group_name in ("internode", "frontend"):
         group = params.get(group_name) or {}
-        for path in _paths((group.get("server") or {}).get("client_ca_files")):
-            checker.bundle(path, group_name + ".server.client_ca_files")
-        for path in _paths((group.get("client") or {}).get("root_ca_files")):
-            checker.bundle(path, group_name + ".client.root_ca_files")
+        for kind, side in (("client_ca", "server"), ("root_ca", "client")):
+            where = "{0}.{1}".format(group_name, side)
+            for source in _cas(group.get(side), kind, where):
+                checker.bundle(source, "{0}.{1}_files".format(where, kind))
     for _name, where, override in overrides:
-        for path in _paths(override.get("client_ca_files")):
-            checker.bundle(path, where + ".client_ca_files")
-    for path in _paths(((params.get("system_worker") or {}).get("client") or {}).get("root_ca_files")):
-        checker.bundle(path, "system_worker.client.root_ca_files")
-    for _name, where, remote in remotes:
-        for path in _paths((remote.get("client") or {}).get("root_ca_files")):
-            checker.bundle(path, where + ".client.root_ca_files")
+        for source in _cas(override, "client_ca", where):
+            checker.bundle(source, where + ".client_ca_files")
+    for where, block in [("system_worker.client", (params.get("system_worker") or {}).get("client"))] + \
+            [(where + ".client", remote.get("client")) for _name, where, remote in remotes]:
+        for source in _cas(block, "root_ca", where):
+            checker.bundle(source, where + ".root_ca_files")
 
 
 def _check_internode(checker, params):
     internode = params.get("internode") or {}
     server = internode.get("server") or {}
-    if not server.get("cert_file"):
+    cert = _cert(server, "internode.server")
+    if not cert:
         return
-    chain = checker.leaf(server["cert_file"], server.get("key_file"), "internode.server")
-    checker.eku(chain, "internode.server", server["cert_file"], {"serverAuth", "clientAuth"})
-    checker.chains_to(
-        chain, (internode.get("client") or {}).get("root_ca_files"), "internode.server", server["cert_file"], "internode.client.root_ca_files"
-    )
+    chain = checker.leaf(cert, _key(server, "internode.server"), "internode.server")
+    checker.eku(chain, "internode.server", cert, {"serverAuth", "clientAuth"})
+    checker.chains_to(chain, _cas(internode.get("client"), "root_ca", "internode.client"), "internode.server", cert, "internode.client.root_ca_files")
     if server.get("require_client_auth"):
-        checker.chains_to(chain, server.get("client_ca_files"), "internode.server", server["cert_file"], "internode.server.client_ca_files")
+        checker.chains_to(chain, _cas(server, "client_ca", "internode.server"), "internode.server", cert, "internode.server.client_ca_files")
     server_name = (internode.get("client") or {}).get("server_name")
     if server_name:
-        checker.names(chain, [server_name], "internode.server", server["cert_file"], "internode.client.server_name")
+        checker.names(chain, [server_name], "internode.server", cert, "internode.client.server_name")
     elif params.get("node_addresses"):
-        checker.names(chain, params["node_addresses"], "internode.server", server["cert_file"], "peers dial node addresses when no server_name is set")
+        checker.names(chain, params["node_addresses"], "internode.server", cert, "peers dial node addresses when no server_name is set")
 
 
 def _check_frontend(checker, frontend, worker, overrides):
     # What a client dialling the frontend reaches: the host override named by its SNI, else frontend.server.
     front = frontend.get("server") or {}
     listeners = {}
-    default = ("frontend.server", front, None)
-    if front.get("cert_file"):
-        chain = checker.leaf(front["cert_file"], front.get("key_file"), "frontend.server")
-        checker.eku(chain, "frontend.server", front["cert_file"], {"serverAuth"})
-        default = ("frontend.server", front, chain)
+    default = ("frontend.server", front, None, None)
+    front_cert = _cert(front, "frontend.server")
+    if front_cert:
+        chain = checker.leaf(front_cert, _key(front, "frontend.server"), "frontend.server")
+        checker.eku(chain, "frontend.server", front_cert, {"serverAuth"})
+        default = ("frontend.server", front, front_cert, chain)
     for name, where, override in overrides:
-        chain = None
-        if override.get("cert_file"):
-            chain = checker.leaf(override["cert_file"], override.get("key_file"), where)
-            checker.eku(chain, where, override["cert_file"], {"serverAuth"})
-            checker.names(chain, [name], where, override["cert_file"], "clients reach this override by that SNI name")
-        listeners[name.lower()] = (where, override, chain)
+        cert, chain = _cert(override, where), None
+        if cert:
+            chain = checker.leaf(cert, _key(override, where), where)
+            checker.eku(chain, where, cert, {"serverAuth"})
+            checker.names(chain, [name], where, cert, "clients reach this override by that SNI name")
+        listeners[name.lower()] = (where, override, cert, chain)
 
     def dialled(server_name):
         return listeners.get(str(server_name or "").lower(), default)
 
     # The legacy system-worker path (frontend.client) and the systemWorker block both verify what they dial.
     for option, client in (("frontend.client", frontend.get("client") or {}), ("system_worker.client", worker.get("client") or {})):
-        where, block, chain = dialled(client.get("server_name"))
+        where, _block, cert, chain = dialled(client.get("server_name"))
         if chain:
-            checker.chains_to(chain, client.get("root_ca_files"), where, block["cert_file"], option + ".root_ca_files")
+            checker.chains_to(chain, _cas(client, "root_ca", option), where, cert, option + ".root_ca_files")
             if client.get("server_name"):
-                checker.names(chain, [client["server_name"]], where, block["cert_file"], option + ".server_name")
-    if worker.get("cert_file"):
-        chain = checker.leaf(worker["cert_file"], worker.get("key_file"), "system_worker")
-        checker.eku(chain, "system_worker", worker["cert_file"], {"clientAuth"})
-        where, block, _chain = dialled((worker.get("client") or {}).get("server_name"))
+                checker.names(chain, [client["server_name"]], where, cert, option + ".server_name")
+    worker_cert = _cert(worker, "system_worker")
+    if worker_cert:
+        chain = checker.leaf(worker_cert, _key(worker, "system_worker"), "system_worker")
+        checker.eku(chain, "system_worker", worker_cert, {"clientAuth"})
+        where, block, _cert_source, _chain = dialled((worker.get("client") or {}).get("server_name"))
         if block.get("require_client_auth"):
-            checker.chains_to(chain, block.get("client_ca_files"), "system_worker", worker["cert_file"], where + ".client_ca_files")
+            checker.chains_to(chain, _cas(block, "client_ca", where), "system_worker", worker_cert, where + ".client_ca_files")

@@ -294,7 +294,7 @@ class CloudBundleBackend(Backend):
 
     def __init__(self, params, check_mode=False):
         self.params = params
-        self.paths = [params["path"], params["filters_path"]]
+        self.outputs = [("path", params["path"]), ("filters_path", params["filters_path"])]
 
     def plan(self):
         params, now = self.params, utcnow()

@@ -40,7 +40,8 @@ class TLSConfigBackend(Backend):
         self.params = params
         self.now = now or utcnow()
         client = params.get("client") or {}
-        self.paths = [params.get("config_path"), params.get("env_path"), client.get("toml_path"), client.get("env_path")]
+        self.outputs = [("config_path", params.get("config_path")), ("env_path", params.get("env_path")),
+                        ("client.toml_path", client.get("toml_path")), ("client.env_path", client.get("env_path"))]
         # The outputs that hold a private key, written or not: their mode is 0600 whatever the mode option says.
         self.private = set()
 

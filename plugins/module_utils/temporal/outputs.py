@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import re
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
@@ -146,14 +147,34 @@ def env_file_text(env, option):
     return "".join(lines)
 
 
+def check_address(address, option):
+    """host:port as the SDKs and the CLI dial it: no scheme, an IPv6 host in brackets, a valid name or address."""
+    text = str(address)
+    example = "like temporal.example.com:7233 or [2001:db8::1]:7233"
+    if "://" in text:
+        raise PKIError(option, "{0!r} has a scheme; give host:port, {1}: clients dial gRPC without one".format(address, example))
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PKIError(option, "{0!r} is not host:port, {1}".format(address, example))
+    if host.startswith("[") != host.endswith("]") or ":" in host and not host.startswith("["):
+        raise PKIError(option, "{0!r}: an IPv6 host goes in brackets, and a bracket needs its pair; {1}".format(address, example))
+    if not host.startswith("["):
+        if not host:
+            raise PKIError(option, "{0!r} has no host; {1}".format(address, example))
+        check_host_name(host, option)
+        return
+    try:
+        ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        raise PKIError(option, "{0!r}: brackets hold an IPv6 address; {1}".format(address, example))
+
+
 def client_profile(client, option="client"):
     """(profile mapping for temporal.toml, env variables or None when embedding)."""
     name = client["profile"]
     if not BARE_KEY.match(name):
         raise PKIError(option + ".profile", "{0!r} may hold only letters, digits, '-' and '_'".format(name))
-    host, colon, port = str(client["address"]).rpartition(":")
-    if not colon or not host.strip("[]") or any(ch.isspace() for ch in host) or not port.isdigit() or not 0 < int(port) < 65536:
-        raise PKIError(option + ".address", "{0!r} is not host:port, like temporal.example.com:7233".format(client["address"]))
+    check_address(client["address"], option + ".address")
     if client.get("server_name"):
         check_host_name(client["server_name"], option + ".server_name")
     if bool(client.get("cert_file")) != bool(client.get("key_file")):

@@ -45,6 +45,7 @@ PARENT_MARGIN = datetime.timedelta(days=1)
 
 class CABackend(IssueBackend):
     path_options = {"path": False, "private_key_path": True, "chain_path": False}
+    input_options = ("parent_ca_path", "parent_ca_private_key_path")
     default_validity = "1825d"
 
     def __init__(self, params, check_mode=False, now=None):

@@ -32,7 +32,7 @@ class CSRBackend(Backend):
     def __init__(self, params, check_mode=False):
         self.params = params
         self.subject = build_subject(params)
-        self.paths = [params["private_key_path"], params.get("csr_path")]
+        self.outputs = [("private_key_path", params["private_key_path"]), ("csr_path", params.get("csr_path"))]
 
     def plan(self):
         p = self.params

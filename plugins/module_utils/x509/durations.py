@@ -17,6 +17,9 @@ _PART = re.compile(r"(\d+)([ywdhms])")
 _WHOLE = re.compile(r"^(?:\d+[ywdhms])+$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
+# The longest duration taken: far past any certificate's sensible life, and inside what Go's time.Duration (about
+# 292 years) and X.509 dates (to the year 9999) can hold.
+MAX_YEARS = 200
 HINT = "use whole numbers with units y, w, d, h, m, s, like 365d, 1y, 720h or 30d12h"
 
 
@@ -28,6 +31,8 @@ def parse_duration(value, option):
     seconds = sum(int(n) * UNIT_SECONDS[u] for n, u in _PART.findall(text))
     if seconds <= 0:
         raise PKIError(option, "{0!r} must be longer than zero".format(value))
+    if seconds > MAX_YEARS * UNIT_SECONDS["y"]:
+        raise PKIError(option, "{0!r} is longer than {1}y, the longest duration taken".format(value, MAX_YEARS))
     return datetime.timedelta(seconds=seconds)
 
 
@@ -46,10 +51,9 @@ class RenewBefore:
             self.fraction = percent / 100.0
             self.delta = None
         else:
-            try:
-                self.delta = parse_duration(text, option)
-            except PKIError:
+            if not _WHOLE.match(text.lower()):
                 raise PKIError(option, "{0!r} is neither a duration nor a percentage; {1}, or 33%".format(value, HINT))
+            self.delta = parse_duration(text, option)
             self.fraction = None
 
     def window(self, lifetime):

@@ -10,6 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 
+try:
+    from cryptography.hazmat.primitives.serialization import Encoding
+except ImportError:
+    pass  # reported by door.dependencies.assert_required_cryptography_version
+
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
@@ -36,6 +41,11 @@ DIFF_FACTS = (
 # What temporal_leaf_batch returns of each certificate.
 BATCH_RESULT_FACTS = ("subject", "issuer", "serial_number", "not_before", "not_after", "dns_names", "ip_addresses",
                       "key_type", "public_key_sha256", "fingerprint_sha256", "fingerprint_sha1")
+
+
+# Past this size a certificate is a burden in every handshake, and a chain of a few such certificates nears what TLS
+# stacks take by default (OpenSSL: a certificate list of 100 KiB).
+LARGE_CERTIFICATE_BYTES = 16 * 1024
 
 
 class IssuerNotCreatedYet(Exception):
@@ -122,6 +132,8 @@ class IssueBackend(Backend):
     default_validity = None
     # The files a backend manages: option name -> holds a private key.
     path_options = {"path": False, "private_key_path": True}
+    # The files it only reads.
+    input_options = ()
 
     def __init__(self, params, check_mode=False, now=None):
         self.params = params
@@ -133,7 +145,8 @@ class IssueBackend(Backend):
         self.issuer_chain = []
         self.issuer_key = None
         self.csr = None
-        self.paths = [params.get(option) for option in self.path_options]
+        self.inputs = [(option, params.get(option)) for option in self.input_options]
+        self.outputs = [(option, params.get(option)) for option in self.path_options]
 
     # --- subclass hooks -------------------------------------------------------------------------
     def load_issuer(self):
@@ -195,6 +208,10 @@ class IssueBackend(Backend):
         key = key_file.key if key_file else None
         if reason is not None:
             cert = self.issue(self.csr.public_key() if key is None else key.public_key(), key)
+            size = len(cert.public_bytes(Encoding.DER))
+            if size > LARGE_CERTIFICATE_BYTES:
+                plan.warnings.append("{0}: the certificate is {1} KiB; every TLS handshake carries it, and TLS stacks limit a certificate "
+                                     "chain (OpenSSL takes 100 KiB by default): spread its names over several certificates".format(p["path"], size // 1024))
         if key_file is not None:
             # The key lands before the certificate: Temporal reloads on a cert change and then finds the new key.
             rewrite = key_file.stage(plan, self.key_format())

@@ -79,6 +79,7 @@ def load_csr(params):
 
 class LeafBackend(IssueBackend):
     path_options = {"path": False, "private_key_path": True, "chain_path": False, "pkcs12_path": True}
+    input_options = ("ca_path", "ca_private_key_path", "csr_path", "vault_ca_cert")
 
     def __init__(self, params, check_mode=False, now=None):
         super().__init__(params, check_mode, now)
@@ -134,6 +135,9 @@ class LeafBackend(IssueBackend):
         return extensions
 
     def issue(self, public_key, own_key):
+        if self.issuer is not None and same_public_key(self.issuer.public_key(), public_key):
+            option = "private_key_path" if own_key is not None else ("csr_path" if self.params.get("csr_path") else "csr_content")
+            raise PKIError(option, "holds the key of the issuing CA {0}; a leaf needs its own key".format(self.issuer.subject.rfc4514_string()))
         not_before, not_after = validity_window(self.now, self.validity, self.issuer)
         check_not_outliving(not_after, self.issuer, "validity", "{0} certificate".format(self.profile.name))
         return sign_certificate(self.subject, public_key, self.issuer_key, self.issuer, not_before, not_after, self.extensions(public_key))

@@ -40,6 +40,9 @@ def build_subject(params):
         value = str(value)
         if value != value.strip():
             raise PKIError(option, "{0!r} has leading or trailing whitespace".format(value))
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            # A NUL or a newline in a name splits it for some readers (logs, claim mappers, C code) and not others.
+            raise PKIError(option, "{0!r} holds a control character (NUL, newline, tab, ...)".format(value))
         if option == "country" and not re.match(r"^[A-Za-z]{2}$", value):
             raise PKIError(option, "{0!r} is not a two-letter ISO 3166 country code".format(value))
         if len(value) > upper:
@@ -64,6 +67,9 @@ def normalize_dns_name(name, option):
         raise PKIError(option, "{0!r} is not ASCII; give internationalised names in their xn-- (A-label) form".format(name))
     if len(lowered) > 253:
         raise PKIError(option, "{0!r} is longer than 253 characters".format(name))
+    if _is_ip_address(lowered):
+        raise PKIError(option, "{0!r} is an IP address: give it in ip_addresses, since a client that dials it looks for an IP SAN, "
+                               "not a DNS name".format(name))
     labels = lowered.split(".")
     for index, label in enumerate(labels):
         if label == "*" and index == 0 and len(labels) > 2:
@@ -92,11 +98,17 @@ def normalize_ip_address(value, option):
     return address
 
 
+def _is_ip_address(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def check_host_name(name, option):
     """A name a TLS client sends as SNI and checks in the server certificate: an IP address or a DNS name."""
-    try:
-        ipaddress.ip_address(str(name))
-    except ValueError:
+    if not _is_ip_address(str(name)):
         normalize_dns_name(name, option)
 
 

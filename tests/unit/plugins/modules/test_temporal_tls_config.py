@@ -561,11 +561,18 @@ def test_key_data_of_free_form_entries_stays_out_of_results(run_module, material
     cert = Path(material["frontend"]["path"]).read_text()
     args = full_args(material, tmp_path)
     args["frontend"]["host_overrides"] = {"acme.temporal.test": {"cert_data": cert, "key_data": key, "require_client_auth": False}}
-    args["remote_clusters"] = {"standby": {"server": {"cert_data": cert, "key_data": key, "require_client_auth": True}}}
+    # This cluster presents its remote entry's certificate as a client: the internode one has clientAuth.
+    remote_cert, remote_key = (Path(material["internode"][name]).read_text() for name in ("path", "private_key_path"))
+    args["remote_clusters"] = {"standby": {"server": {"cert_data": remote_cert, "key_data": remote_key, "require_client_auth": True}}}
     for check_mode in (True, False):
         run = run_module(temporal_tls_config.main, args, check_mode=check_mode, diff=True)
         assert not run.failed, run.msg
         assert "PRIVATE KEY" not in json.dumps(run.result)
+    # Inline PEM is checked as a file would be: a frontend certificate lacks the clientAuth a remote entry needs.
+    args["remote_clusters"]["standby"]["server"].update(cert_data=cert, key_data=key)
+    wrong = run_module(temporal_tls_config.main, args)
+    assert wrong.failed and "remote_clusters['standby'].server.cert_data has extendedKeyUsage ['serverAuth']" in wrong.msg
+    assert "PRIVATE KEY" not in json.dumps(wrong.result)
     broken = dict(args, refresh_interval="soon")
     run = run_module(temporal_tls_config.main, broken)
     assert run.failed and "PRIVATE KEY" not in json.dumps(run.result)

@@ -167,7 +167,7 @@ def test_bad_input_fails_and_writes_nothing(run_module, tmp_path):
     assert not any(os.path.exists(f["path"]) for f in files[:3])
 
     twice = run_module(temporal_tls_files.main, dict(files=node_files(tmp_path) + [dict(path=str(tmp_path / "internode.pem"), content=CERT)]))
-    assert twice.failed and "files[3]: {0} is listed twice".format(tmp_path / "internode.pem") in twice.msg
+    assert twice.failed and "files[3]: {0} is also files[0], and both would be written".format(tmp_path / "internode.pem") in twice.msg
     empty = run_module(temporal_tls_files.main, dict(files=[dict(path=str(tmp_path / "e.pem"), content="")]))
     assert empty.failed and "content of" in empty.msg and not os.path.exists(tmp_path / "e.pem")
 
