@@ -95,6 +95,24 @@ def snapshot(*paths):
     return out
 
 
+def run_cases(tmp_path, cases, check=False, diff=False):
+    """Run each (name, module, args) as one task of one ansible-playbook run on localhost, errors ignored, so a
+    run proves many cases; returns ({name: registered result}, the playbook's output)."""
+    tasks = [{"name": name, "mtls.temporal." + module: args, "register": "case_" + name, "ignore_errors": True} for name, module, args in cases]
+    results = "{{ {" + ", ".join("{0!r}: case_{0}".format(name) for name, _module, _args in cases) + "} | to_json }}"
+    tasks.append({"name": "Keep the results", "ansible.builtin.copy": {"content": results, "dest": str(tmp_path / "results.json"), "mode": "0600"},
+                  "check_mode": False, "diff": False})
+    playbook = tmp_path / "cases.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Cases", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}],
+                                       sort_keys=False))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    options = (["--check"] if check else []) + (["--diff"] if diff else [])
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook)] + options,
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return json.loads((tmp_path / "results.json").read_text()), proc.stdout
+
+
 @pytest.fixture
 def leaf_factory(run_module, tmp_path):
     """make(name, profile, ca, **options) -> dict of the leaf's paths, made through temporal_leaf's main()."""

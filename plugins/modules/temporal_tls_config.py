@@ -179,6 +179,11 @@ options:
     description:
       - The server config file (C(--config-file)) to merge C(global.tls) into; created with only C(global.tls)
         when missing. A Go template (C(enable-template)) is refused.
+      - Everything outside C(global.tls) is kept, comments included. Inside it, the blocks this run renders replace
+        the file's; a top-level block whose option is unset (O(remote_clusters), say) and a key the server reads that
+        this module never writes (C(internode.hostOverrides)) are kept as they are. A key the server does not read
+        (C(cipherSuites), C(minVersion)) is kept and named in a warning, since it has no effect; a key this module
+        writes but this run no longer renders is removed and named in a warning.
     type: path
   env_path:
     description:

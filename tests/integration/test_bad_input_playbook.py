@@ -8,34 +8,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import snapshot
-
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def run_cases(tmp_path, cases, check=False):
-    """Run each (name, module, args) as one task of one playbook, errors ignored; returns {name: registered result}
-    and the playbook's output."""
-    tasks = [{"name": name, "mtls.temporal." + module: args, "register": "case_" + name, "ignore_errors": True} for name, module, args in cases]
-    results = "{{ " + "{" + ", ".join("{0!r}: case_{0}".format(name) for name, _module, _args in cases) + "} | to_json }}"
-    tasks.append({"name": "Keep the results", "ansible.builtin.copy": {"content": results, "dest": str(tmp_path / "results.json"), "mode": "0600"},
-                  "check_mode": False})
-    playbook = tmp_path / "cases.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "Bad input", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}],
-                                       sort_keys=False))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook)] + (["--check"] if check else []),
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return json.loads((tmp_path / "results.json").read_text()), proc.stdout
+from conftest import run_cases, snapshot
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs imp
     server_env,
     server_env_gaps,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, render_global_tls
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, keep_unrendered, render_global_tls
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, KEY, secrets_of_entries
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
 
@@ -114,6 +114,8 @@ class TLSConfigBackend(Backend):
         old_text = old.decode("utf-8") if old is not None else ""
         document = load_config(old_text, "config_path", path)
         before = current_tls(document)
+        tls = keep_unrendered(before, tls, self.params, plan.warnings)
+        plan.result["tls"] = mask_tls(tls)
         if before == tls and old is not None:
             return False
         new_text, kept_layout = merge_tls(old_text, tls, "config_path", path)

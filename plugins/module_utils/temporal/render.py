@@ -16,8 +16,11 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     EXPIRATION_KEYS,
     FILE_OR_DATA,
     KEY,
+    ROOT_KEYS,
     SERVER_KEYS,
+    TLS_SCHEMA,
     WORKER_KEYS,
+    Entries,
     validate_entry,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import go_duration, parse_duration
@@ -245,3 +248,45 @@ def render_global_tls(params, findings):
         if tls[KEY["refresh_interval"]] == "0s" and any(server_enabled(g.get("server")) for g in (tls.get("internode"), tls.get("frontend")) if g):
             findings.trap("refresh_disabled", "refresh_interval")
     return tls, renderer
+
+
+def keep_unrendered(before, tls, params, warnings):
+    """The global.tls to write over before (what the config file has): tls, plus what this run does not render.
+    Kept as they are: a top-level block whose option is unset, a key the server reads that this collection never
+    writes (internode.hostOverrides), and a key the server does not read (named in a warning, since it does nothing).
+    A key the collection writes but this run no longer renders is removed and named in a warning."""
+    if not isinstance(before, dict):
+        return tls
+    given = {key for option, key in ROOT_KEYS if params.get(option) is not None}
+    untouched = {key: value for key, value in before.items() if key in TLS_SCHEMA and key not in given and key not in tls}
+    rendered_part = {key: value for key, value in before.items() if key not in untouched}
+    return dict(_carry(rendered_part, tls, TLS_SCHEMA, "global.tls", warnings), **untouched)
+
+
+def _carry(old, new, level, where, warnings):
+    out = dict(new)
+    for key, value in old.items():
+        name = "{0}.{1}".format(where, key)
+        if key not in level:
+            out[key] = value
+            warnings.append("config_path: {0} is not a key the Temporal server reads, so it has no effect; kept as it was".format(name))
+        elif key not in new:
+            if isinstance(level[key], Entries) and not level[key].rendered:
+                out[key] = value
+            else:
+                warnings.append("config_path: {0} is removed: these options no longer set it".format(name))
+        elif isinstance(value, dict) and isinstance(new[key], dict) and level[key] is not None:
+            out[key] = _carry_entries(value, new[key], level[key], name, warnings) if isinstance(level[key], Entries) \
+                else _carry(value, new[key], level[key], name, warnings)
+    return out
+
+
+def _carry_entries(old, new, entries, where, warnings):
+    out = {}
+    for name, value in new.items():
+        entry_where = "{0}[{1!r}]".format(where, name)
+        out[name] = _carry(old[name], value, entries.level, entry_where, warnings) if isinstance(old.get(name), dict) and isinstance(value, dict) else value
+    for name in old:
+        if name not in new:
+            warnings.append("config_path: {0}[{1!r}] is removed: these options no longer set it".format(where, name))
+    return out

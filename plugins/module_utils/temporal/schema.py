@@ -54,6 +54,36 @@ ROOT_KEYS = (
 # Every key of global.tls by the module option it renders from.
 KEY = dict(SERVER_KEYS + CLIENT_KEYS + WORKER_KEYS + EXPIRATION_KEYS + ROOT_KEYS + (("host_overrides", "hostOverrides"),))
 
+
+
+class Entries:
+    """A mapping of entries the user names (hostOverrides by SNI name, remoteClusters by host), each read as
+    level. rendered: whether this collection writes the mapping (else it keeps what the file has)."""
+
+    def __init__(self, level, rendered=True):
+        self.level = level
+        self.rendered = rendered
+
+
+def _level(pairs):
+    return {key: None for _option, key in pairs}
+
+
+_SERVER_LEVEL = _level(SERVER_KEYS)
+_CLIENT_LEVEL = _level(CLIENT_KEYS)
+# GroupTLS: the server reads hostOverrides in every group; this collection writes it for the frontend only.
+_GROUP_LEVEL = {"server": _SERVER_LEVEL, "client": _CLIENT_LEVEL, KEY["host_overrides"]: Entries(_SERVER_LEVEL, rendered=False)}
+# Every key the server reads under global.tls (common/config/config.go; it ignores any other), level by level:
+# key -> None (a value), a nested level, or Entries.
+TLS_SCHEMA = {
+    KEY["internode"]: _GROUP_LEVEL,
+    KEY["frontend"]: dict(_GROUP_LEVEL, **{KEY["host_overrides"]: Entries(_SERVER_LEVEL)}),
+    KEY["system_worker"]: dict(_level(WORKER_KEYS), client=_CLIENT_LEVEL),
+    KEY["remote_clusters"]: Entries(_GROUP_LEVEL),
+    KEY["expiration_checks"]: _level(EXPIRATION_KEYS),
+    KEY["refresh_interval"]: None,
+}
+
 # Per kind of file, the file option and the data option that may replace it; the server refuses both at once.
 FILE_OR_DATA = {
     "cert": ("cert_file", "cert_data"),
