@@ -74,8 +74,19 @@ options:
   validity:
     description:
       - Lifetime of the certificate, counted from now (V(365d), V(90d), V(2160h)).
+      - It must end within the issuing CA's life, unless O(not_after_behavior=truncate).
     type: str
     default: 365d
+  not_after_behavior:
+    description:
+      - What to do when O(validity) would outlive the issuing CA, as Vault's C(leaf_not_after_behavior).
+      - V(error) fails, naming both dates. V(truncate) ends the certificate with its CA, with a warning. Such a
+        certificate is not reissued for entering O(renew_before), since no reissue could outlive the CA either;
+        renewing the CA reissues it (the CA changed).
+    type: str
+    choices: [error, truncate]
+    default: error
+    version_added: 0.1.0
   reuse_key:
     description:
       - Keep the existing key when the certificate is reissued. By default every reissue also makes a

@@ -103,6 +103,7 @@ LEAF_CERTIFICATE = ISSUE.defaults(key_type="ecdsa-p256", validity="365d", reuse_
         csr_content=dict(type="str"),
         pkcs12_path=dict(type="path"),
         pkcs12_passphrase=dict(type="str", default="", no_log=True),
+        not_after_behavior=dict(type="str", default="error", choices=["error", "truncate"]),
     ),
     mutually_exclusive=[("csr_path", "csr_content"), ("private_key_path", "csr_path"), ("private_key_path", "csr_content")],
     required_if=[("state", "present", ("private_key_path", "csr_path", "csr_content"), True)],

@@ -145,6 +145,8 @@ class IssueBackend(Backend):
         self.issuer_chain = []
         self.issuer_key = None
         self.csr = None
+        # Said to the user once the run is planned.
+        self.warnings = []
         self.inputs = [(option, params.get(option)) for option in self.input_options]
         self.outputs = [(option, params.get(option)) for option in self.path_options]
 
@@ -160,6 +162,10 @@ class IssueBackend(Backend):
 
     def extra_files(self, plan, cert, key, reissued):
         """Stage dependent files (chain, PKCS#12)."""
+
+    def ends_with_issuer(self, cert):
+        """Whether cert, inside its renewal window, already ends where any reissue would (so none is due)."""
+        return False
 
     passphrase_option = None
 
@@ -220,6 +226,7 @@ class IssueBackend(Backend):
         if reason is not None:
             plan.write("path", p["path"], pem_of([cert]))
         self.extra_files(plan, cert, key, reason is not None)
+        plan.warnings.extend(self.warnings)
         self._report(plan, reason, details, cert, before)
 
     def _needs_new_key(self, key, reason, cert):
@@ -289,6 +296,10 @@ class IssueBackend(Backend):
         if differences:
             return "drift", "; ".join(differences)
         if in_renewal_window(cert, self.renew_before, self.now):
+            if self.ends_with_issuer(cert):
+                self.warnings.append("{0}: inside renew_before, but it ends with its issuer {1} on {2}, which a reissue cannot pass: "
+                                     "renew the issuer".format(p["path"], issuer.subject.rfc4514_string(), timestamp(cert.not_valid_after_utc)))
+                return None, None
             return "expiring", "not_after {0} is inside renew_before {1}".format(
                 timestamp(cert.not_valid_after_utc), self.renew_before.text
             )

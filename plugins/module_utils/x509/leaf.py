@@ -18,6 +18,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     sign_certificate,
     validity_window,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
     chain_without_root,
@@ -134,12 +135,28 @@ class LeafBackend(IssueBackend):
             extensions.append((san_extension(self.dns, self.ips), False))
         return extensions
 
+    def leaf_window(self):
+        """(not_before, not_after) of a new leaf: validity from now, which must end within the issuer's life, or with
+        not_after_behavior truncate ends with the issuer instead (as Vault's leaf_not_after_behavior does)."""
+        not_before, not_after = validity_window(self.now, self.validity, self.issuer)
+        issuer_end = self.issuer.not_valid_after_utc
+        if not_after > issuer_end and self.params["not_after_behavior"] == "truncate":
+            self.warnings.append("{0}: validity {1} would outlive the issuer {2}; the certificate ends with it, on {3} "
+                                 "(not_after_behavior truncate)".format(self.params["path"], self.params["validity"],
+                                                                        self.issuer.subject.rfc4514_string(), timestamp(issuer_end)))
+            return not_before, issuer_end
+        check_not_outliving(not_after, self.issuer, "validity", "{0} certificate".format(self.profile.name))
+        return not_before, not_after
+
+    def ends_with_issuer(self, cert):
+        """A truncated certificate at the issuer's end: reissuing cannot give it a longer life."""
+        return self.params["not_after_behavior"] == "truncate" and cert.not_valid_after_utc >= self.issuer.not_valid_after_utc
+
     def issue(self, public_key, own_key):
         if self.issuer is not None and same_public_key(self.issuer.public_key(), public_key):
             option = "private_key_path" if own_key is not None else ("csr_path" if self.params.get("csr_path") else "csr_content")
             raise PKIError(option, "holds the key of the issuing CA {0}; a leaf needs its own key".format(self.issuer.subject.rfc4514_string()))
-        not_before, not_after = validity_window(self.now, self.validity, self.issuer)
-        check_not_outliving(not_after, self.issuer, "validity", "{0} certificate".format(self.profile.name))
+        not_before, not_after = self.leaf_window()
         return sign_certificate(self.subject, public_key, self.issuer_key, self.issuer, not_before, not_after, self.extensions(public_key))
 
     def subject_drift(self, cert):

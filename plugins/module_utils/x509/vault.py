@@ -22,11 +22,9 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Bac
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     BACKDATE,
-    check_not_outliving,
     is_issued_by,
     load_pem_certificates,
     sign_certificate,
-    validity_window,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import IssuerNotCreatedYet, check_distinct_dn, check_issuer_certificate
@@ -306,8 +304,7 @@ class VaultLeafBackend(LeafBackend):
         return []
 
     def issue(self, public_key, own_key):
-        not_before, not_after = validity_window(self.now, self.validity, self.issuer)
-        check_not_outliving(not_after, self.issuer, "validity", "{0} certificate".format(self.profile.name))
+        not_before, not_after = self.leaf_window()
         if self.check_mode:
             # Asking Vault would issue a certificate. Predict its facts instead, signed by a throwaway key.
             return sign_certificate(self.subject, public_key, generate_private_key("ecdsa-p256"), self.issuer, not_before, not_after,
@@ -319,12 +316,12 @@ class VaultLeafBackend(LeafBackend):
             if self.dns or self.ips:
                 builder = builder.add_extension(san_extension(self.dns, self.ips), critical=False)
             csr_pem = builder.sign(own_key, signature_hash(own_key)).public_bytes(serialization.Encoding.PEM)
-        data, warnings = self.vault.sign(csr_pem.decode("ascii"), self.common_name, self.dns, self.ips, int(self.validity.total_seconds()))
+        data, warnings = self.vault.sign(csr_pem.decode("ascii"), self.common_name, self.dns, self.ips, int((not_after - self.now).total_seconds()))
         cert = load_pem_certificates(data["certificate"].encode("utf-8"), "vault_role", "the certificate Vault returned")[0]
-        self.check_issued(cert, public_key, warnings)
+        self.check_issued(cert, public_key, warnings, not_after)
         return cert
 
-    def check_issued(self, cert, public_key, warnings):
+    def check_issued(self, cert, public_key, warnings, not_after):
         """Refuse a certificate the next run would not accept as up to date (nothing is written)."""
         role = "the Vault role {0!r} of {1}".format(self.vault.role, self.vault.where)
         said = " (Vault: {0})".format("; ".join(warnings)) if warnings else ""
@@ -349,8 +346,7 @@ class VaultLeafBackend(LeafBackend):
                     role, self.profile.name, "; ".join(differences), said
                 ),
             )
-        wanted = self.now + self.validity - BACKDATE
-        if cert.not_valid_after_utc < wanted:
+        if cert.not_valid_after_utc < not_after - BACKDATE:
             raise PKIError(
                 "validity",
                 "{0} issued a certificate that ends on {1}, before the {2} asked for; raise the role's max_ttl (and the mount's "
