@@ -87,6 +87,7 @@ def inventory(root, hosts):
             "node_certs_dir": str(root / "hosts") + "/{{ inventory_hostname }}/tls",
             "node_certs_internode_server_name": "internode.temporal.bench",
             "server_tls_config_path": str(root / "hosts") + "/{{ inventory_hostname }}/config.yaml",
+            "server_tls_dynamic_config_path": str(root / "hosts") + "/{{ inventory_hostname }}/dynamicconfig.yaml",
             "floor_dir": str(root / "floor") + "/{{ inventory_hostname }}",
         },
         "hosts": {"localhost": {}},

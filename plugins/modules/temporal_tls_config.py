@@ -189,10 +189,22 @@ options:
     description:
       - Write the C(TEMPORAL_TLS_*) env file for the official server image's embedded config template.
     type: path
+  dynamic_config_path:
+    description:
+      - The server's dynamic config file, into which C(system.enableRingpopTLS) is merged (true) whenever
+        O(internode) has server TLS, since without it membership (ringpop) gossips in plaintext. The file's other keys and
+        comments are kept. Turning it on asks for a restart, of every node at once, since the server reads it only at
+        start and a ring cannot mix TLS and plaintext peers.
+      - Without it, the file named by O(config_path)'s C(dynamicConfigClient.filepath) (when absolute). When neither
+        is known and internode TLS is on, the trap V(ringpop_plaintext) fails the run.
+    type: path
+    version_added: 0.1.0
   node_addresses:
     description:
       - This node's addresses. Without O(internode.client.server_name), peers dial these, so each must be a
         SAN of the internode certificate; they are checked when given.
+      - The address O(config_path)'s membership advertises is checked the same way, whether given here or not:
+        C(global.membership.broadcastAddress), else each service's C(rpc.bindOnIP).
     type: list
     elements: str
   check_files:
@@ -213,6 +225,7 @@ options:
       - system_worker_ignored
       - system_worker_plaintext
       - frontend_client_plaintext
+      - ringpop_plaintext
       - ca_bundle_order
   changed_files:
     description:
@@ -452,6 +465,7 @@ OPTIONS = Options(dict(
     embed=dict(type="bool", default=False),
     config_path=dict(type="path"),
     env_path=dict(type="path"),
+    dynamic_config_path=dict(type="path"),
     node_addresses=dict(type="list", elements="str"),
     check_files=dict(type="bool", default=True),
     relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),

@@ -6,7 +6,7 @@ node1 the frontend, node2 history, node3 matching and the system worker. They sh
 find each other through its membership table; ringpop runs over internode TLS.
 
 What the test writes is only what the collection does not model: each node's base config (persistence, services,
-cluster metadata) and dynamic config. The inventory hands the rest to the collection's own playbooks (`pki`,
+cluster metadata) and the rest of its dynamic config; server_tls turns on ringpop TLS there. The inventory hands the rest to the collection's own playbooks (`pki`,
 `node_certs`, `server_tls`, `client_certs`), whose output the nodes run unchanged.
 
 Every process is started on the cluster's own addresses and stopped by its PID.
@@ -191,17 +191,17 @@ class Fleet:
         shutil.copytree(self.node_dir(like), self.node_dir(name), ignore=shutil.ignore_patterns("*.log"))
         text = self.config_path(like).read_text().replace(str(self.node_dir(like)) + "/", str(self.node_dir(name)) + "/")
         self.config_path(name).write_text(text.replace(self.addresses[like], address))
-        self.dynamic_config_path(name).write_text(yaml.safe_dump(dict(self.dynamic_config(), **(dynamic_config or {})), sort_keys=False))
+        # What server_tls merged into like's dynamic config (ringpop over TLS) stays, with the test's settings on top.
+        copied = yaml.safe_load(self.dynamic_config_path(name).read_text()) or {}
+        self.dynamic_config_path(name).write_text(yaml.safe_dump(dict(copied, **(dynamic_config or {})), sort_keys=False))
         self.addresses[name] = address
         self.services[name] = services
         return address
 
     def dynamic_config(self):
-        return {
-            "system.enableRingpopTLS": [{"value": True}],
-            # No internet here: the server must not try to phone home.
-            "frontend.enableServerVersionCheck": [{"value": False}],
-        }
+        """The operator's part of a node's dynamic config; server_tls adds system.enableRingpopTLS to it."""
+        # No internet here: the server must not try to phone home.
+        return {"frontend.enableServerVersionCheck": [{"value": False}]}
 
     def node_vars(self, node, address):
         """The inventory's host vars of a node: its address, the system worker's identity, how it restarts."""

@@ -24,6 +24,7 @@ def inventory(root):
             "pki_dir": str(root / "pki"), "node_certs_dir": str(root) + "/{{ inventory_hostname }}/tls",
             "node_certs_internode_server_name": "internode.temporal.rot",
             "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/config.yaml",
+            "server_tls_dynamic_config_path": str(root) + "/{{ inventory_hostname }}/dynamicconfig.yaml",
             "client_certs_host_dir": str(root) + "/{{ inventory_hostname }}/clients",
             # payments stays on the controller; billing, of the accounting client group (its own intermediate), is also
             # delivered to the worker host worker1.

@@ -44,6 +44,7 @@ def inventory(root):
             "node_certs_internode_server_name": "internode.temporal.report",
             "node_certs_frontend_server_names": ["frontend.temporal.report"],
             "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/etc/temporal/config.yaml",
+            "server_tls_dynamic_config_path": str(root) + "/{{ inventory_hostname }}/etc/temporal/dynamicconfig.yaml",
             "client_certs_server_name": "frontend.temporal.report",
             "client_certs_host_dir": str(root) + "/{{ inventory_hostname }}/etc/temporal/clients",
             "client_certs_identities": [{"name": "payments"}, {"name": "billing", "host": "worker1"}],

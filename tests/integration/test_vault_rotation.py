@@ -73,6 +73,7 @@ def inventory(root, vault, **extra):
         "node_certs_dns_names": ["{{ inventory_hostname }}.temporal.test"], "node_certs_frontend_server_names": ["frontend.temporal.test"],
         "node_certs_validity": "30d", "node_certs_issuer": "vault", "node_certs_vault_url": vault["url"], "node_certs_vault_mount": MOUNT,
         "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/config.yaml",
+        "server_tls_dynamic_config_path": str(root) + "/{{ inventory_hostname }}/dynamicconfig.yaml",
         "client_certs_issuer": "vault", "client_certs_vault_url": vault["url"], "client_certs_vault_mount": MOUNT,
         "client_certs_validity": "30d", "client_certs_identities": [{"name": "payments"}],
     }

@@ -535,6 +535,7 @@ ROLE_PATHS = dict(
     client_certs_host_dir="node/clients",
     server_tls_config_path="node/config.yaml",
     server_tls_env_path="node/tls.env",
+    server_tls_dynamic_config_path="node/dynamicconfig.yaml",
     server_tls_certs_dir="node/tls",
 )
 

@@ -122,6 +122,56 @@ def load_config(text, option, path):
     return document
 
 
+def load_mapping(text, option, path):
+    """A YAML file whose top level is a mapping (Temporal's dynamic config), {} when empty."""
+    try:
+        document = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise PKIError(option, "{0} is not valid YAML: {1}".format(path, str(exc).splitlines()[0]))
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise PKIError(option, "{0} must hold a mapping at its top level".format(path))
+    return document
+
+
+def merge_top_level(text, key, value, option, path):
+    """(new text, kept_layout): the mapping file text with its top-level key set to value, everything else as it
+    was; dumped whole (kept_layout false) when the layout defeats the splice."""
+    expected = dict(load_mapping(text, option, path), **{key: value})
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    block = dump_block({key: value})
+    key_line = re.compile(r"""^["']?%s["']?[ \t]*:""" % re.escape(key))
+    starts = [index for index, line in enumerate(lines) if key_line.match(line)]
+    if len(starts) == 1:
+        spliced = "".join(lines[:starts[0]]) + block + "".join(lines[_top_level_end(lines, starts[0]):])
+    elif not starts:
+        spliced = "".join(lines) + block
+    else:
+        spliced = None
+    try:
+        reparsed = yaml.safe_load(spliced) if spliced is not None else None
+    except yaml.YAMLError:
+        reparsed = None
+    if reparsed is not None and _same(reparsed, expected):
+        return spliced, True
+    return dump_block(expected), False
+
+
+def _top_level_end(lines, start):
+    """Index after the top-level key at lines[start] and its value, which may be a sequence written at column 0."""
+    end = last_content = start
+    for end in range(start + 1, len(lines)):
+        line = lines[end]
+        if _is_content(line):
+            if _indent(line) == 0 and not line.startswith("-"):
+                break
+            last_content = end
+    return last_content + 1
+
+
 def current_tls(document):
     return (document.get("global") or {}).get("tls")
 

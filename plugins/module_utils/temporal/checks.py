@@ -209,8 +209,30 @@ def _dns_covers(dns_names, name):
     return False
 
 
-def check_files(params, findings, now):
-    """Run every file check the config allows; returns the paths that were not readable here.
+def advertised_addresses(server_config):
+    """(address, why) of what peers dial to reach this node, by its server config: a member is advertised as
+    global.membership.broadcastAddress when set, else as each service's bind IP (ringpop/monitor.go)."""
+    glob = server_config.get("global") if isinstance(server_config.get("global"), dict) else {}
+    membership = glob.get("membership") if isinstance(glob.get("membership"), dict) else {}
+    if membership.get("broadcastAddress"):
+        return [(str(membership["broadcastAddress"]), "peers dial global.membership.broadcastAddress of config_path")]
+    dialled = []
+    services = server_config.get("services") if isinstance(server_config.get("services"), dict) else {}
+    for name, service in sorted(services.items()):
+        rpc = service.get("rpc") if isinstance(service, dict) and isinstance(service.get("rpc"), dict) else {}
+        address = str(rpc.get("bindOnIP") or "")
+        try:
+            unspecified = ipaddress.ip_address(address).is_unspecified
+        except ValueError:
+            continue
+        if not unspecified and address not in [known for known, _why in dialled]:
+            dialled.append((address, "peers dial services.{0}.rpc.bindOnIP of config_path".format(name)))
+    return dialled
+
+
+def check_files(params, findings, now, dialled=()):
+    """Run every file check the config allows; returns the paths that were not readable here. dialled: (address,
+    why) of what peers dial besides node_addresses (advertised_addresses).
 
     Host override and remote cluster entries are typed as the render typed them."""
     checker = FileChecker(findings, now)
@@ -218,7 +240,7 @@ def check_files(params, findings, now):
     overrides = list(_entries(frontend.get("host_overrides"), "frontend.host_overrides", "server"))
     remotes = list(_entries(params.get("remote_clusters"), "remote_clusters", "group"))
     _check_bundles(checker, params, overrides, remotes)
-    _check_internode(checker, params)
+    _check_internode(checker, params, dialled)
     _check_frontend(checker, frontend, params.get("system_worker") or {}, overrides)
     # A remote cluster entry is a client side: its server block is the certificate this cluster presents to the
     # remote's frontend, whose client CAs are not known here, so there is no chain to check it against.
@@ -247,7 +269,7 @@ def _check_bundles(checker, params, overrides, remotes):
             checker.bundle(source, where + ".root_ca_files")
 
 
-def _check_internode(checker, params):
+def _check_internode(checker, params, dialled):
     internode = params.get("internode") or {}
     server = internode.get("server") or {}
     cert = _cert(server, "internode.server")
@@ -261,8 +283,11 @@ def _check_internode(checker, params):
     server_name = (internode.get("client") or {}).get("server_name")
     if server_name:
         checker.names(chain, [server_name], "internode.server", cert, "internode.client.server_name")
-    elif params.get("node_addresses"):
-        checker.names(chain, params["node_addresses"], "internode.server", cert, "peers dial node addresses when no server_name is set")
+    else:
+        if params.get("node_addresses"):
+            checker.names(chain, params["node_addresses"], "internode.server", cert, "peers dial node addresses when no server_name is set")
+        for address, why in dialled:
+            checker.names(chain, [address], "internode.server", cert, why + ", and no internode.client.server_name is set")
 
 
 def _check_frontend(checker, frontend, worker, overrides):

@@ -6,13 +6,22 @@ whether the server must restart. Nothing here writes. Private to this collection
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import dumps as toml_dumps
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import loads as toml_loads
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge import current_tls, dump_block, load_config, merge_tls
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge import (
+    current_tls,
+    dump_block,
+    load_config,
+    load_mapping,
+    merge_tls,
+    merge_top_level,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import check_files
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import advertised_addresses, check_files
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import (
     client_profile,
     diff_env_text,
@@ -26,8 +35,15 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs imp
     server_env,
     server_env_gaps,
 )
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, keep_unrendered, render_global_tls
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, KEY, secrets_of_entries
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, keep_unrendered, render_global_tls, server_enabled
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
+    CLIENT_DATA_KEYS,
+    DYNAMIC_CONFIG_CLIENT,
+    KEY,
+    RINGPOP_TLS,
+    RINGPOP_TLS_ON,
+    secrets_of_entries,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
 
 
@@ -44,6 +60,11 @@ class TLSConfigBackend(Backend):
                         ("client.toml_path", client.get("toml_path")), ("client.env_path", client.get("env_path"))]
         # The outputs that hold a private key, written or not: their mode is 0600 whatever the mode option says.
         self.private = set()
+        server_config = _existing_config(params.get("config_path"))
+        self.dynamic_config_path = params.get("dynamic_config_path") or _dynamic_config_file(server_config)
+        # What peers dial, by the server config: checked against the internode certificate when no server_name is set.
+        self.dialled = advertised_addresses(server_config)
+        self.outputs.append(("dynamic_config_path", self.dynamic_config_path))
 
     @staticmethod
     def secrets(params):
@@ -70,6 +91,9 @@ class TLSConfigBackend(Backend):
         if p.get("client"):
             self._client(plan, p["client"])
         reasons = self._restart_reasons(server_changed, tls, renderer)
+        if _ringpop_needed(tls) and self.dynamic_config_path and self._ringpop(plan):
+            reasons.append("{0} turned on in {1}; membership reads it only at start, and a ring cannot mix TLS and plaintext "
+                           "peers: restart every node".format(RINGPOP_TLS, self.dynamic_config_path))
         plan.result.update(restart_required=bool(reasons), restart_reasons=reasons, config_warnings=list(plan.warnings),
                            written=[staged.option for staged in plan.files])
         plan.attributes = [(path, "0600" if path in self.private else None) for path in self.paths if path]
@@ -86,7 +110,10 @@ class TLSConfigBackend(Backend):
         if p.get("env_path") and server_wanted:
             server_env_gaps(p, findings)
         tls, renderer = render_global_tls(p, findings) if server_wanted else ({}, None)
-        unchecked = check_files(p, findings, self.now) if (p.get("check_files") and server_wanted) else []
+        if _ringpop_needed(tls) and not self.dynamic_config_path:
+            findings.trap("ringpop_plaintext", "internode", "no dynamic config file is known: set dynamic_config_path, or an absolute "
+                                                         "dynamicConfigClient.filepath in config_path")
+        unchecked = check_files(p, findings, self.now, self.dialled) if (p.get("check_files") and server_wanted) else []
         findings.raise_errors()
         plan.warnings.extend(findings.warnings)
         plan.result.update(tls=mask_tls(tls), unchecked_files=unchecked)
@@ -125,6 +152,22 @@ class TLSConfigBackend(Backend):
             )
         before_view = dump_block(diff_tls(before)) if before is not None else ""
         return self._stage(plan, "config_path", path, new_text, old, before_view, dump_block(diff_tls(tls)))
+
+    def _ringpop(self, plan):
+        """Stage the dynamic config with ringpop over TLS, unless it has that already; whether it changes."""
+        path = self.dynamic_config_path
+        old = read_optional(path, "dynamic_config_path")
+        text = old.decode("utf-8") if old is not None else ""
+        current = load_mapping(text, "dynamic_config_path", path).get(RINGPOP_TLS)
+        if _ringpop_on(current):
+            return False
+        if current is not None:
+            plan.warnings.append("dynamic_config_path: {0} set {1} to {2!r}; set to true, since internode TLS is on".format(path, RINGPOP_TLS, current))
+        new_text, kept_layout = merge_top_level(text, RINGPOP_TLS, RINGPOP_TLS_ON, "dynamic_config_path", path)
+        if not kept_layout:
+            plan.warnings.append("dynamic_config_path: {0}'s layout could not be kept; it was rewritten whole, without its comments".format(path))
+        before = dump_block({RINGPOP_TLS: current}) if current is not None else ""
+        return self._stage(plan, "dynamic_config_path", path, new_text, old, before, dump_block({RINGPOP_TLS: RINGPOP_TLS_ON}))
 
     def _client(self, plan, client):
         if client.get("embed") and client.get("env_path"):
@@ -173,3 +216,27 @@ class TLSConfigBackend(Backend):
         if referenced and reload_off:
             reasons.append("certificate files changed and refresh_interval is 0, so they are never re-read")
         return reasons
+
+
+def _ringpop_needed(tls):
+    return server_enabled((tls.get(KEY["internode"]) or {}).get("server"))
+
+
+def _ringpop_on(value):
+    """A dynamic config value that turns the setting on everywhere: an entry without constraints whose value is true."""
+    return isinstance(value, list) and any(isinstance(entry, dict) and entry.get("value") is True and not entry.get("constraints")
+                                           for entry in value)
+
+
+def _existing_config(config_path):
+    """The server config file as a document, {} when there is none yet."""
+    data = read_optional(config_path, "config_path") if config_path else None
+    return load_config(data.decode("utf-8"), "config_path", config_path) if data else {}
+
+
+def _dynamic_config_file(server_config):
+    """The dynamic config file a server config names (dynamicConfigClient.filepath), when it is an absolute path:
+    a relative one is relative to the server's working directory, which is not known here."""
+    client = server_config.get(DYNAMIC_CONFIG_CLIENT) or {}
+    filepath = client.get("filepath") if isinstance(client, dict) else None
+    return filepath if isinstance(filepath, str) and os.path.isabs(filepath) else None

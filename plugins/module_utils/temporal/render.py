@@ -39,6 +39,8 @@ TRAPS = {
     "system_worker_plaintext": "system_worker has no root CAs and no force_tls, so system workers dial the frontend in plaintext",
     "frontend_client_plaintext": "frontend server TLS is on, no system_worker block is set and frontend.client has no root CAs "
     "or force_tls, so system workers dial the frontend in plaintext (unless an internal-frontend service is used)",
+    "ringpop_plaintext": "internode TLS does not cover membership (ringpop) unless system.enableRingpopTLS is true in the "
+    "server's dynamic config, so membership gossip stays plaintext",
     "ca_bundle_order": "a CA bundle that holds several CAs must list the newest first, since hot reload notices only a change "
     "of a CA file's first certificate",
 }

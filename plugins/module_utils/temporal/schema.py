@@ -84,6 +84,12 @@ TLS_SCHEMA = {
     KEY["refresh_interval"]: None,
 }
 
+# Dynamic config (the file of the server config's dynamicConfigClient.filepath): ringpop, the membership protocol,
+# runs over internode TLS only when this is true; read once, at start.
+RINGPOP_TLS = "system.enableRingpopTLS"
+RINGPOP_TLS_ON = [{"value": True}]
+DYNAMIC_CONFIG_CLIENT = "dynamicConfigClient"
+
 # Per kind of file, the file option and the data option that may replace it; the server refuses both at once.
 FILE_OR_DATA = {
     "cert": ("cert_file", "cert_data"),

@@ -48,6 +48,7 @@ def full_args(m, tmp_path):
     ca = m["root"]["path"]
     return dict(
         config_path=str(tmp_path / "config.yaml"),
+        dynamic_config_path=str(tmp_path / "dynamicconfig.yaml"),
         internode=dict(
             server=dict(cert_file=m["internode"]["chain_path"], key_file=m["internode"]["private_key_path"], client_ca_files=[ca], require_client_auth=True),
             client=dict(server_name="internode.temporal.test", root_ca_files=[ca]),
@@ -65,7 +66,9 @@ def test_renders_go_durations_and_is_idempotent(run_module, material, tmp_path):
     predicted = run_module(temporal_tls_config.main, args, check_mode=True)
     assert predicted.changed and not os.path.exists(args["config_path"])
     first = run_module(temporal_tls_config.main, args)
-    assert first.changed and first["written"] == ["config_path"] and first["restart_required"], first.msg
+    assert first.changed and first["written"] == ["config_path", "dynamic_config_path"] and first["restart_required"], first.msg
+    assert yaml.safe_load(Path(args["dynamic_config_path"]).read_text()) == {"system.enableRingpopTLS": [{"value": True}]}
+    assert any("system.enableRingpopTLS turned on in " + args["dynamic_config_path"] in reason for reason in first["restart_reasons"])
     tls = yaml.safe_load(Path(args["config_path"]).read_text())["global"]["tls"]
     assert tls["expirationChecks"] == {"warningWindow": "720h", "errorWindow": "168h", "checkInterval": "1h"}
     assert tls["refreshInterval"] == "1m"
@@ -116,6 +119,7 @@ TRAP_CASES = {
     ),
     "frontend_client_plaintext": lambda a, m: a["frontend"].pop("client"),
     "ca_bundle_order": lambda a, m: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, Path(m["root"]["path"]).parent)]),
+    "ringpop_plaintext": lambda a, m: a.pop("dynamic_config_path"),
 }
 
 
@@ -758,7 +762,7 @@ def test_check_mode_writes_nothing_and_diffs_show_facts(run_module, material, tm
     m = material
     client = client_args(m, tmp_path, embed=embed, **({} if embed else dict(env_path=str(tmp_path / "client.env"))))["client"]
     args = dict(full_args(m, tmp_path), env_path=str(tmp_path / "tls.env"), embed=embed, client=client)
-    outputs = dict(config_path=args["config_path"], env_path=args["env_path"])
+    outputs = dict(config_path=args["config_path"], env_path=args["env_path"], dynamic_config_path=args["dynamic_config_path"])
     outputs["client.toml_path"] = client["toml_path"]
     if not embed:
         outputs["client.env_path"] = client["env_path"]
@@ -773,6 +777,7 @@ def test_check_mode_writes_nothing_and_diffs_show_facts(run_module, material, tm
     assert "-----BEGIN" not in text and "PRIVATE KEY" not in text
     assert not [s for s in _secrets(m) if s in text]
     after = {option: diffs[path]["after"] for option, path in outputs.items()}
+    assert after["dynamic_config_path"] == "system.enableRingpopTLS:\n- value: true\n"
     if embed:
         assert "keyData: <hidden>" in after["config_path"] and "certData: <2 certificates, sha256:" in after["config_path"]
         assert "- <1 certificate, sha256:" in after["config_path"]
