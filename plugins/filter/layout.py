@@ -78,8 +78,8 @@ def identity_files(identity, identities_dir, pki_dir, host_dir):
     return _layout.identity_files(_identity(identity, "identity_files"), identities_dir, pki_dir, host_dir)
 
 
-def identity_profile(identity, directory, address, server_name="", pki_dir=None):
-    return _layout.identity_profile(_identity(identity, "identity_profile"), directory, address, server_name, pki_dir)
+def identity_profile(identity, directory, address, server_name="", pki_dir=None, frontend_host=None):
+    return _layout.identity_profile(_identity(identity, "identity_profile"), directory, address, server_name, pki_dir, frontend_host or None)
 
 
 def ca_file_names(names):

@@ -203,8 +203,8 @@ options:
     description:
       - This node's addresses. Without O(internode.client.server_name), peers dial these, so each must be a
         SAN of the internode certificate; they are checked when given.
-      - The address O(config_path)'s membership advertises is checked the same way, whether given here or not:
-        C(global.membership.broadcastAddress), else each service's C(rpc.bindOnIP).
+      - The address O(config_path)'s membership advertises (C(global.membership.broadcastAddress), else each
+        service's C(rpc.bindOnIP)) is checked the same way, whether given here or not.
     type: list
     elements: str
   check_files:
@@ -226,6 +226,8 @@ options:
       - system_worker_plaintext
       - frontend_client_plaintext
       - ringpop_plaintext
+      - client_ip_without_server_name
+      - cloud_private_server_ca
       - ca_bundle_order
   changed_files:
     description:
@@ -248,6 +250,11 @@ options:
   client:
     description:
       - A client profile for the Temporal CLI and SDKs.
+      - Checked before anything is written, with O(check_files) for the file checks. The client certificate must be
+        readable, unexpired, match its key and allow clientAuth; the frontend certificate it dials (see
+        O(client.server_cert_file)) must carry the name it checks and chain to O(client.ca_file). The traps
+        V(host_verification_disabled), V(client_ip_without_server_name) and V(cloud_private_server_ca) fail the
+        run unless relaxed.
     type: dict
     suboptions:
       profile:
@@ -274,6 +281,14 @@ options:
       ca_file:
         description: C(tls.server_ca_cert_path), the CA that verifies the server.
         type: path
+      server_cert_file:
+        description:
+          - The frontend certificate this profile dials (the chain the frontend serves), checked and never written.
+            O(client.server_name) (or the host of O(client.address)) must be one of its SANs, and O(client.ca_file)
+            must verify it. Without it, this run's O(frontend.server) certificate is checked, when there is one.
+          - Skipped when the file is not readable where the module runs.
+        type: path
+        version_added: 0.1.0
       disable_host_verification:
         description: C(tls.disable_host_verification).
         type: bool

@@ -125,3 +125,58 @@ def test_the_system_worker_runs_a_batch_with_its_own_identity(cluster, fleet):
     for workflow_id in ids:
         described = cluster.cli("workflow", "describe", "--workflow-id", workflow_id, "--namespace", temporal_cluster.NAMESPACE, "-o", "json")
         assert json.loads(described.stdout)["workflowExecutionInfo"]["status"] == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
+
+
+def test_temporal_served_certificate_sees_what_each_listener_serves(cluster, fleet, tmp_path):
+    """The module, through ansible-playbook against the running nodes: each listener serves the file node_certs
+    shipped; another node's certificate, or a port with no listener, fails naming the address."""
+    from conftest import run_cases
+
+    history = "{0}:{1}".format(fleet.addresses["node2"], temporal_cluster.PORTS["history"]["grpcPort"])
+    cases = [
+        ("frontend", "temporal_served_certificate", dict(address=fleet.frontend_address, server_name=temporal_cluster.FRONTEND_NAME,
+                                                         expected_path=str(fleet.tls_dir("node1") / "frontend.pem"))),
+        ("internode", "temporal_served_certificate", dict(address=history, expected_path=str(fleet.tls_dir("node2") / "internode.pem"),
+                                                          client_cert_path=str(fleet.tls_dir("node2") / "internode.pem"),
+                                                          client_key_path=str(fleet.tls_dir("node2") / "internode.key"))),
+        ("other_node", "temporal_served_certificate", dict(address=history, expected_path=str(fleet.tls_dir("node1") / "internode.pem"), timeout="3s")),
+        ("no_listener", "temporal_served_certificate", dict(address="{0}:7299".format(fleet.addresses["node1"]),
+                                                            expected_path=str(fleet.tls_dir("node1") / "frontend.pem"), timeout="3s")),
+    ]
+    results, _output = run_cases(tmp_path, cases)
+    for name in ("frontend", "internode"):
+        assert results[name]["matched"] and not results[name].get("failed") and not results[name]["changed"], results[name]
+    assert results["other_node"]["failed"]
+    assert "expected_path: {0} serves the certificate with SHA-256 ".format(history) in results["other_node"]["msg"]
+    assert "not the first certificate of {0}".format(fleet.tls_dir("node1") / "internode.pem") in results["other_node"]["msg"]
+    assert results["no_listener"]["failed"] and "address: cannot reach a TLS listener at" in results["no_listener"]["msg"]
+
+
+def test_check_served_passes_on_the_deployed_cluster_and_names_a_wrong_listener(cluster, fleet, tmp_path):
+    """mtls.temporal.check_served against every node's listeners: the deployed cluster passes; a listener said to
+    serve the frontend certificate that serves the internode one fails, named by its address."""
+    import yaml
+
+    def listeners(node):
+        return [dict(address="{0}:{1}".format(fleet.addresses[node], temporal_cluster.PORTS[service]["grpcPort"]),
+                     certificate="frontend" if service == "frontend" else "internode",
+                     **({"server_name": temporal_cluster.FRONTEND_NAME} if service == "frontend" else {}))
+                for service in fleet.services[node]]
+
+    def inventory(name, listeners_of):
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"temporal_servers": {"hosts": {node: {"server_tls_served_listeners": listeners_of(node), "server_tls_served_timeout": "5s"}
+                                                                         for node in fleet.services}}}))
+        return str(path)
+
+    proc, hosts = fleet.playbook("mtls.temporal.check_served", "-i", inventory("served.yml", listeners))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert all(hosts[node]["changed"] == 0 and hosts[node]["failed"] == 0 for node in fleet.services), hosts
+
+    def wrong(node):
+        return [dict(entry, certificate="frontend") if node == "node2" else entry for entry in listeners(node)]
+
+    proc, hosts = fleet.playbook("mtls.temporal.check_served", "-i", inventory("wrong.yml", wrong))
+    history = "{0}:{1}".format(fleet.addresses["node2"], temporal_cluster.PORTS["history"]["grpcPort"])
+    assert proc.returncode != 0 and hosts["node2"]["failed"] == 1 and hosts["node1"]["failed"] == 0, hosts
+    assert "{0} serves the certificate with SHA-256".format(history) in proc.stdout

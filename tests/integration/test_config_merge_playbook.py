@@ -41,7 +41,7 @@ def test_the_users_keys_survive_the_merge(tmp_path, ca_factory, leaf_factory):
     node = leaf_factory("internode", "internode", servers, dns_names=["node1.internode.test"])
     config = tmp_path / "config.yaml"
     config.write_text(USER_CONFIG)
-    args = dict(config_path=str(config), internode=dict(
+    args = dict(config_path=str(config), dynamic_config_path=str(tmp_path / "dynamicconfig.yaml"), internode=dict(
         server=dict(cert_file=node["path"], key_file=node["private_key_path"], client_ca_files=[servers["path"]], require_client_auth=True),
         client=dict(root_ca_files=[servers["path"]])))
     results, output = run_cases(tmp_path, [("merge", "temporal_tls_config", args)], diff=True)

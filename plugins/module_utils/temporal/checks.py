@@ -11,6 +11,7 @@ import ipaddress
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import check_address
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import validate_entry
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     basic_constraints,
@@ -325,3 +326,41 @@ def _check_frontend(checker, frontend, worker, overrides):
         where, block, _cert_source, _chain = dialled((worker.get("client") or {}).get("server_name"))
         if block.get("require_client_auth"):
             checker.chains_to(chain, _cas(block, "client_ca", where), "system_worker", worker_cert, where + ".client_ca_files")
+
+
+def check_client(params, findings, now):
+    """What the client profile would meet when it dials: its own certificate (readable, unexpired, its key's, with
+    clientAuth), the name it checks in the frontend certificate (server_cert_file, or this run's frontend.server) and
+    the CA it verifies that certificate with; and the client traps."""
+    client = params.get("client")
+    check_address(client["address"], "client.address")
+    host = str(client["address"]).rpartition(":")[0].strip("[]")
+    if client.get("disable_host_verification"):
+        findings.trap("host_verification_disabled", "client")
+    if not client.get("server_name") and _is_ip(host):
+        findings.trap("client_ip_without_server_name", "client.address", "{0} is an IP address".format(client["address"]))
+    if client.get("ca_file") and (host.lower() == "tmprl.cloud" or host.lower().endswith(".tmprl.cloud")):
+        findings.trap("cloud_private_server_ca", "client.ca_file", "{0} is a Temporal Cloud address".format(client["address"]))
+    if not params.get("check_files"):
+        return
+    checker = FileChecker(findings, now)
+    if client.get("cert_file"):
+        chain = checker.leaf(client["cert_file"], client.get("key_file"), "client")
+        checker.eku(chain, "client", client["cert_file"], {"clientAuth"}, "the frontend asks for a client certificate")
+    front = (params.get("frontend") or {}).get("server") or {}
+    server_cert = client.get("server_cert_file") or _cert(front, "frontend.server")
+    if not server_cert:
+        return
+    chain = checker.certs(server_cert, "client.server_cert_file")
+    option = "client.server_name" if client.get("server_name") else "client.address"
+    checker.names(chain, [client.get("server_name") or host], option, server_cert, "the client checks the frontend certificate for it")
+    if client.get("ca_file"):
+        checker.chains_to(chain, [client["ca_file"]], "client.ca_file", server_cert, "client.ca_file")
+
+
+def _is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -21,7 +21,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge impo
     merge_top_level,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import advertised_addresses, check_files
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import advertised_addresses, check_client, check_files
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import (
     client_profile,
     diff_env_text,
@@ -110,6 +110,8 @@ class TLSConfigBackend(Backend):
         if p.get("env_path") and server_wanted:
             server_env_gaps(p, findings)
         tls, renderer = render_global_tls(p, findings) if server_wanted else ({}, None)
+        if p.get("client"):
+            check_client(p, findings, self.now)
         if _ringpop_needed(tls) and not self.dynamic_config_path:
             findings.trap("ringpop_plaintext", "internode", "no dynamic config file is known: set dynamic_config_path, or an absolute "
                                                          "dynamicConfigClient.filepath in config_path")

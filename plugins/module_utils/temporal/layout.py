@@ -252,11 +252,12 @@ def identity_files(identity, identities_dir, pki_dir, host_dir):
     ]
 
 
-def identity_profile(identity, directory, address, server_name, pki_dir=None):
+def identity_profile(identity, directory, address, server_name, pki_dir=None, frontend_host=None):
     """temporal_tls_config's client option for an identity whose files are in <directory>/<name>/: its
     temporal.toml profile and its env file. On a host that runs it, the profile is in the identity's own
     temporal.toml and verifies the server with its server-roots.pem; on the controller (pki_dir set), every identity's
-    profile is in <directory>/temporal.toml and verifies the server with pki_dir's server-roots bundle."""
+    profile is in <directory>/temporal.toml and verifies the server with pki_dir's server-roots bundle, and with
+    frontend_host it is checked against the frontend certificate the controller keeps for that node."""
     name = identity["name"]
     profile = dict(
         profile=name,
@@ -270,6 +271,8 @@ def identity_profile(identity, directory, address, server_name, pki_dir=None):
     )
     if server_name:
         profile["server_name"] = server_name
+    if pki_dir and frontend_host:
+        profile["server_cert_file"] = node_staging_files(pki_dir, frontend_host, "frontend")["chain"]
     return profile
 
 

@@ -39,6 +39,10 @@ TRAPS = {
     "system_worker_plaintext": "system_worker has no root CAs and no force_tls, so system workers dial the frontend in plaintext",
     "frontend_client_plaintext": "frontend server TLS is on, no system_worker block is set and frontend.client has no root CAs "
     "or force_tls, so system workers dial the frontend in plaintext (unless an internal-frontend service is used)",
+    "client_ip_without_server_name": "a client that dials an IP address without server_name checks the IP against the frontend "
+    "certificate's IP SANs and sends no SNI name, so no hostOverrides entry ever serves it; set server_name to a DNS SAN of the frontend certificate",
+    "cloud_private_server_ca": "Temporal Cloud's endpoints serve certificates from a public CA, and ca_file replaces the system roots, "
+    "so the profile cannot verify Cloud's server; leave ca_file unset (the namespace's CA bundle is for client certificates only)",
     "ringpop_plaintext": "internode TLS does not cover membership (ringpop) unless system.enableRingpopTLS is true in the "
     "server's dynamic config, so membership gossip stays plaintext",
     "ca_bundle_order": "a CA bundle that holds several CAs must list the newest first, since hot reload notices only a change "

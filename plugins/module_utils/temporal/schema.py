@@ -182,6 +182,7 @@ CLIENT_PROFILE_SPEC = dict(
     cert_file=dict(type="path"),
     key_file=dict(type="path"),
     ca_file=dict(type="path"),
+    server_cert_file=dict(type="path"),
     disable_host_verification=dict(type="bool", default=False),
     embed=dict(type="bool", default=False),
     toml_path=dict(type="path"),

@@ -85,7 +85,9 @@ def test_identity_profiles_on_the_controller_share_one_file_and_on_a_host_use_it
     controller = layout.identity_profile(identity, "/clients", "temporal.test:7233", "temporal.test", pki_dir="/pki")
     host = layout.identity_profile(identity, "/etc/temporal/clients", "temporal.test:7233")
     assert controller["toml_path"] == "/clients/temporal.toml" and controller["ca_file"] == "/pki/bundles/server-roots.pem"
-    assert controller["server_name"] == "temporal.test" and controller["namespace"] == "payments"
+    assert controller["server_name"] == "temporal.test" and controller["namespace"] == "payments" and "server_cert_file" not in controller
+    checked = layout.identity_profile(identity, "/clients", "temporal.test:7233", "temporal.test", pki_dir="/pki", frontend_host="node1")
+    assert checked["server_cert_file"] == "/pki/nodes/node1/frontend-chain.pem"
     assert host["toml_path"] == "/etc/temporal/clients/payments/temporal.toml" and "server_name" not in host
     assert host["ca_file"] == "/etc/temporal/clients/payments/server-roots.pem"
     delivered = {entry["path"]: entry for entry in layout.identity_files(identity, "/clients", "/pki", "/etc/temporal/clients")}

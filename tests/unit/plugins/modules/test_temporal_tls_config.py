@@ -120,7 +120,17 @@ TRAP_CASES = {
     "frontend_client_plaintext": lambda a, m: a["frontend"].pop("client"),
     "ca_bundle_order": lambda a, m: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, Path(m["root"]["path"]).parent)]),
     "ringpop_plaintext": lambda a, m: a.pop("dynamic_config_path"),
+    # The internode certificate carries the IP, so only the missing server name is wrong.
+    "client_ip_without_server_name": lambda a, m: a.update(client_args(m, Path(a["config_path"]).parent, address="127.0.0.1:7233", server_name=None,
+                                                                       server_cert_file=m["internode"]["chain_path"])),
+    "cloud_private_server_ca": lambda a, m: _cloud_profile(a, m),
 }
+
+
+def _cloud_profile(args, m):
+    """A profile for a Cloud namespace beside this cluster's internode config: no frontend here to check it against."""
+    args.pop("frontend")
+    args.update(client_args(m, Path(args["config_path"]).parent, address="payments.a1b2c.tmprl.cloud:7233", server_name=None))
 
 
 def test_every_trap_has_a_case():
