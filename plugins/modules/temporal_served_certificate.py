@@ -14,7 +14,7 @@ description:
   - Connects to a Temporal listener (a node's frontend or internode gRPC port) over TLS and compares the certificate
     it serves with the first certificate of O(expected_path), byte for byte. Hot reload picks a new certificate up
     within C(refreshInterval), so the module retries until O(timeout) before it fails, naming the address.
-  - Nothing is verified against a CA: the exact bytes of the shipped file are the stronger check. Changes nothing.
+  - Nothing is verified against a CA, since the exact bytes of the shipped file are the stronger check. Changes nothing.
   - Needs only the Python standard library where it runs.
 author:
   - mtls.temporal developers (!UNKNOWN)
