@@ -157,16 +157,12 @@ def test_check_served_passes_on_the_deployed_cluster_and_names_a_wrong_listener(
     serve the frontend certificate that serves the internode one fails, named by its address."""
     import yaml
 
-    def listeners(node):
-        return [dict(address="{0}:{1}".format(fleet.addresses[node], temporal_cluster.PORTS[service]["grpcPort"]),
-                     certificate="frontend" if service == "frontend" else "internode",
-                     **({"server_name": temporal_cluster.FRONTEND_NAME} if service == "frontend" else {}))
-                for service in fleet.services[node]]
+    listeners = fleet.listeners
 
     def inventory(name, listeners_of):
         path = tmp_path / name
-        path.write_text(yaml.safe_dump({"temporal_servers": {"hosts": {node: {"server_tls_served_listeners": listeners_of(node), "server_tls_served_timeout": "5s"}
-                                                                         for node in fleet.services}}}))
+        hosts = {node: {"server_tls_served_listeners": listeners_of(node), "server_tls_served_timeout": "5s"} for node in fleet.services}
+        path.write_text(yaml.safe_dump({"temporal_servers": {"hosts": hosts}}))
         return str(path)
 
     proc, hosts = fleet.playbook("mtls.temporal.check_served", "-i", inventory("served.yml", listeners))

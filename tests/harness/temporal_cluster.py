@@ -6,8 +6,9 @@ node1 the frontend, node2 history, node3 matching and the system worker. They sh
 find each other through its membership table; ringpop runs over internode TLS.
 
 What the test writes is only what the collection does not model: each node's base config (persistence, services,
-cluster metadata) and the rest of its dynamic config; server_tls turns on ringpop TLS there. The inventory hands the rest to the collection's own playbooks (`pki`,
-`node_certs`, `server_tls`, `client_certs`), whose output the nodes run unchanged.
+cluster metadata) and the rest of its dynamic config; server_tls turns on ringpop TLS there. The inventory hands the
+rest to the collection's own playbooks (`pki`, `node_certs`, `server_tls`, `client_certs`), whose output the nodes
+run unchanged.
 
 Every process is started on the cluster's own addresses and stopped by its PID.
 """
@@ -98,6 +99,7 @@ class Fleet:
         self.services = dict(services or SERVICES)
         self.addresses = dict(zip(self.services, pick_addresses(len(self.services))))
         self.restarts = restarts
+        self.deployed_once = False
         self.pki = self.root / "controller" / "pki"
         self.clients = self.pki / "clients"
         self.inventory = self.root / "inventory.yml"
@@ -117,6 +119,9 @@ class Fleet:
         proc, _hosts = fleet.playbook()
         if proc.returncode != 0:
             raise RuntimeError("mtls.temporal.site failed:\n" + proc.stdout[-4000:])
+        # From now on a restart has a running node to wait for: server_tls checks what it serves before moving on.
+        fleet.deployed_once = True
+        fleet.write_inventory()
         return fleet
 
     def node_dir(self, node):
@@ -212,7 +217,16 @@ class Fleet:
         if self.restarts:
             node_vars.update(server_tls_manage_service=True, server_tls_restart_command=[
                 sys.executable, str(HERE / "node_supervisor.py"), "restart", str(self.node_dir(node)), *self.grpc_addresses(node)])
+            if self.deployed_once:
+                node_vars["server_tls_served_listeners"] = self.listeners(node)
         return node_vars
+
+    def listeners(self, node):
+        """server_tls_served_listeners of a node: each of its services' gRPC listener and the certificate it serves."""
+        return [dict(address="{0}:{1}".format(self.addresses[node], PORTS[service]["grpcPort"]),
+                     certificate="frontend" if service == "frontend" else "internode",
+                     **({"server_name": FRONTEND_NAME} if service == "frontend" else {}))
+                for service in self.services[node]]
 
     def write_inventory(self):
         root = str(self.root)

@@ -112,8 +112,8 @@ def test_names_a_tls_stack_would_misread_are_refused(tmp_path, pki):
         assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
     assert os.listdir(out) == []
     # The bracketed IPv6 form is taken as given.
-    good, _output = run_cases(tmp_path, [("ipv6", "temporal_tls_config", dict(client=dict(client, address="[2001:db8::1]:7233",
-                                                                                           server_name="temporal.example.test")))])
+    ipv6 = dict(client=dict(client, address="[2001:db8::1]:7233", server_name="temporal.example.test"))
+    good, _output = run_cases(tmp_path, [("ipv6", "temporal_tls_config", ipv6)])
     assert not good["ipv6"]["failed"], good["ipv6"].get("msg")
 
 
@@ -124,14 +124,13 @@ def test_file_attributes_are_resolved_before_the_first_byte(tmp_path, pki):
     first, _output = run_cases(tmp_path, [("issue", "temporal_leaf", existing)])
     assert first["issue"]["changed"], first["issue"]
     before = snapshot(*every_file(out))
-    key_pem = Path(existing["private_key_path"]).read_text()
+    key_pem, cert_pem = Path(existing["private_key_path"]).read_text(), Path(existing["path"]).read_text()
     cases = [
         ("owner", "temporal_leaf", dict(existing, owner="no-such-user-mtls", force=True)),
         ("group", "temporal_leaf", dict(existing, group="no-such-group-mtls", force=True)),
         ("private_key_mode", "temporal_leaf", dict(existing, private_key_mode="rw-r", force=True)),
         ("mode", "temporal_tls_files", dict(mode="0999", files=[dict(path=str(out / "new.pem"), content=Path(existing["path"]).read_text())])),
-        ("directory_mode", "temporal_tls_files", dict(directory_mode="u=rwz", files=[dict(path=str(out / "sub" / "new.pem"),
-                                                                                           content=Path(existing["path"]).read_text())])),
+        ("directory_mode", "temporal_tls_files", dict(directory_mode="u=rwz", files=[dict(path=str(out / "sub" / "new.pem"), content=cert_pem)])),
         ("file_mode", "temporal_tls_files", dict(files=[dict(path=str(out / "new.pem"), content=Path(existing["path"]).read_text(), mode="640x")])),
         ("world_readable_key", "temporal_tls_files", dict(files=[dict(path=str(out / "new.key"), content=key_pem, mode="0644")])),
         ("batch_entry_mode", "temporal_leaf_batch", dict(ca_path=servers["chain_path"], ca_private_key_path=servers["private_key_path"], certificates=[

@@ -213,6 +213,7 @@ class Lab:
         ca = self.root["path"]
         args = dict(
             config_path=self.p("config.yaml"),
+            dynamic_config_path=self.p("dynamicconfig.yaml"),
             internode=dict(
                 server=dict(cert_file=internode["chain_path"], key_file=internode["private_key_path"], client_ca_files=[ca], require_client_auth=True),
                 client=dict(server_name="internode.temporal.test", root_ca_files=[ca]),
@@ -227,7 +228,7 @@ class Lab:
                         toml_path=self.p("temporal.toml"), env_path=self.p("client.env")),
         )
         run = self.run_module(temporal_tls_config.main, args)
-        assert not run.failed and run["written"] == ["config_path", "client.toml_path", "client.env_path"], run.msg
+        assert not run.failed and run["written"] == ["config_path", "client.toml_path", "client.env_path", "dynamic_config_path"], run.msg
         return args
 
     def tls(self):

@@ -22,7 +22,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import load_private_key, same_public_key
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import sans_of
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, sans_of
 
 
 class Inline:
@@ -334,6 +334,8 @@ def check_client(params, findings, now):
     the CA it verifies that certificate with; and the client traps."""
     client = params.get("client")
     check_address(client["address"], "client.address")
+    if client.get("server_name"):
+        check_host_name(client["server_name"], "client.server_name")
     host = str(client["address"]).rpartition(":")[0].strip("[]")
     if client.get("disable_host_verification"):
         findings.trap("host_verification_disabled", "client")

@@ -113,8 +113,8 @@ class TLSConfigBackend(Backend):
         if p.get("client"):
             check_client(p, findings, self.now)
         if _ringpop_needed(tls) and not self.dynamic_config_path:
-            findings.trap("ringpop_plaintext", "internode", "no dynamic config file is known: set dynamic_config_path, or an absolute "
-                                                         "dynamicConfigClient.filepath in config_path")
+            findings.trap("ringpop_plaintext", "internode",
+                          "no dynamic config file is known: set dynamic_config_path, or an absolute dynamicConfigClient.filepath in config_path")
         unchecked = check_files(p, findings, self.now, self.dialled) if (p.get("check_files") and server_wanted) else []
         findings.raise_errors()
         plan.warnings.extend(findings.warnings)

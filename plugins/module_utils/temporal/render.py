@@ -279,7 +279,7 @@ def _carry(old, new, level, where, warnings):
         elif key not in new:
             if isinstance(level[key], Entries) and not level[key].rendered:
                 out[key] = value
-            else:
+            elif value not in (None, "", [], {}, False):  # an empty value loses nothing
                 warnings.append("config_path: {0} is removed: these options no longer set it".format(name))
         elif isinstance(value, dict) and isinstance(new[key], dict) and level[key] is not None:
             out[key] = _carry_entries(value, new[key], level[key], name, warnings) if isinstance(level[key], Entries) \

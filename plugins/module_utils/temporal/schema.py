@@ -55,7 +55,6 @@ ROOT_KEYS = (
 KEY = dict(SERVER_KEYS + CLIENT_KEYS + WORKER_KEYS + EXPIRATION_KEYS + ROOT_KEYS + (("host_overrides", "hostOverrides"),))
 
 
-
 class Entries:
     """A mapping of entries the user names (hostOverrides by SNI name, remoteClusters by host), each read as
     level. rendered: whether this collection writes the mapping (else it keeps what the file has)."""

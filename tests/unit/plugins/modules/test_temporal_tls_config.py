@@ -107,6 +107,12 @@ def test_startup_rejections_fail_and_write_nothing(run_module, material, tmp_pat
     assert not os.path.exists(args["config_path"])
 
 
+def _cloud_profile(args, m):
+    """A profile for a Cloud namespace beside this cluster's internode config: no frontend here to check it against."""
+    args.pop("frontend")
+    args.update(client_args(m, Path(args["config_path"]).parent, address="payments.a1b2c.tmprl.cloud:7233", server_name=None))
+
+
 TRAP_CASES = {
     "server_cert_without_key": lambda a, m: a["frontend"]["server"].update(key_file=None),
     "plaintext_internode_client": lambda a, m: a["internode"].update(client=dict(server_name="internode.temporal.test")),
@@ -123,14 +129,8 @@ TRAP_CASES = {
     # The internode certificate carries the IP, so only the missing server name is wrong.
     "client_ip_without_server_name": lambda a, m: a.update(client_args(m, Path(a["config_path"]).parent, address="127.0.0.1:7233", server_name=None,
                                                                        server_cert_file=m["internode"]["chain_path"])),
-    "cloud_private_server_ca": lambda a, m: _cloud_profile(a, m),
+    "cloud_private_server_ca": _cloud_profile,
 }
-
-
-def _cloud_profile(args, m):
-    """A profile for a Cloud namespace beside this cluster's internode config: no frontend here to check it against."""
-    args.pop("frontend")
-    args.update(client_args(m, Path(args["config_path"]).parent, address="payments.a1b2c.tmprl.cloud:7233", server_name=None))
 
 
 def test_every_trap_has_a_case():

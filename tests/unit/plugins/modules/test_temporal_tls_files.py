@@ -211,6 +211,7 @@ def test_tls_config_return_rendered_false_leaves_the_blocks_out(run_module, tmp_
     leaf = leaf_factory("internode", "internode", servers, dns_names=["internode.temporal.test"])
     args = dict(
         config_path=str(tmp_path / "config.yaml"),
+        dynamic_config_path=str(tmp_path / "dynamicconfig.yaml"),
         internode=dict(server=dict(cert_file=leaf["chain_path"], key_file=leaf["private_key_path"], client_ca_files=[root["path"]], require_client_auth=True),
                        client=dict(server_name="internode.temporal.test", root_ca_files=[root["path"]])),
         return_rendered=False,
