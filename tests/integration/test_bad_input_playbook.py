@@ -23,6 +23,12 @@ def pki(tmp_path, ca_factory, leaf_factory):
     return dict(root=root, servers=servers, frontend=frontend)
 
 
+def assert_failed_with(results, expected):
+    """Each case of expected failed, with its message in the error."""
+    for name, message in expected.items():
+        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+
+
 def leaf_args(ca, out, **options):
     args = dict(profile="internode", path=str(out / "leaf.pem"), private_key_path=str(out / "leaf.key"), ca_path=ca["chain_path"],
                 ca_private_key_path=ca["private_key_path"], dns_names=["node1.temporal.test"])
@@ -80,8 +86,7 @@ def test_outputs_that_alias_inputs_or_each_other_fail_before_anything_is_written
         "batch_key_is_ca_key": "certificates[0] ({0}): private_key_path: {1} is also ca_private_key_path".format(out / "a.pem", key),
         "csr_over_key": "csr_path: {0} is also private_key_path, and both would be written".format(out / "n.key"),
     }
-    for name, message in expected.items():
-        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+    assert_failed_with(results, expected)
     assert snapshot(*every_file(tmp_path)) == dict(before, **snapshot(str(tmp_path / "cases.yml"), str(tmp_path / "results.json")))
 
 
@@ -108,8 +113,7 @@ def test_names_a_tls_stack_would_misread_are_refused(tmp_path, pki):
         "address_bare_ipv6": "client.address: '2001:db8::1:7233': an IPv6 host goes in brackets",
         "address_name_in_brackets": "client.address: '[temporal.example.test]:7233': brackets hold an IPv6 address",
     }
-    for name, message in expected.items():
-        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+    assert_failed_with(results, expected)
     assert os.listdir(out) == []
     # The bracketed IPv6 form is taken as given.
     ipv6 = dict(client=dict(client, address="[2001:db8::1]:7233", server_name="temporal.example.test"))
@@ -148,8 +152,7 @@ def test_file_attributes_are_resolved_before_the_first_byte(tmp_path, pki):
         "world_readable_key": "files[0].mode: 0644 would let every user read the private key in {0}".format(out / "new.key"),
         "batch_entry_mode": "certificates[0] ({0}): private_key_mode: '0x600' is not a file mode".format(out / "a.pem"),
     }
-    for name, message in expected.items():
-        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+    assert_failed_with(results, expected)
     assert snapshot(*every_file(out)) == before
 
 
@@ -187,8 +190,7 @@ def test_durations_past_what_certificates_and_go_hold_are_refused_by_name(tmp_pa
         "refresh_interval": "refresh_interval: '99999999999d' is longer than 200y",
         "warning_window": "expiration_checks.warning_window: '8000y' is longer than 200y",
     }
-    for name, message in expected.items():
-        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+    assert_failed_with(results, expected)
     assert os.listdir(out) == []
 
 
@@ -223,6 +225,5 @@ def test_inline_pem_is_checked_as_a_file_would_be(tmp_path, pki):
         "key_mismatch": "frontend.server.key_data does not match the certificate in frontend.server.cert_data",
         "ca_not_pem": "frontend.server.client_ca_data[0]",
     }
-    for name, message in expected.items():
-        assert results[name]["failed"] and message in results[name]["msg"], (name, results[name].get("msg"))
+    assert_failed_with(results, expected)
     assert "PRIVATE KEY" not in output + json.dumps(results)

@@ -104,6 +104,15 @@ def _same(a, b):
     return a == b and type(a) is type(b)
 
 
+def _parse(text, option, path):
+    """The YAML document of text, {} when it is empty."""
+    try:
+        document = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise PKIError(option, "{0} is not valid YAML: {1}".format(path, str(exc).splitlines()[0]))
+    return {} if document is None else document
+
+
 def load_config(text, option, path):
     if "enable-template" in text[:1024]:
         raise PKIError(
@@ -111,12 +120,7 @@ def load_config(text, option, path):
             "{0} is a Go template (enable-template); it cannot be merged as YAML. Render env_path for the "
             "image's template, or point config_path at a plain config file".format(path),
         )
-    try:
-        document = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise PKIError(option, "{0} is not valid YAML: {1}".format(path, str(exc).splitlines()[0]))
-    if document is None:
-        document = {}
+    document = _parse(text, option, path)
     if not isinstance(document, dict) or not isinstance(document.get("global") or {}, dict):
         raise PKIError(option, "{0} is not a Temporal config: its top level (and its global key) must be a mapping".format(path))
     return document
@@ -124,12 +128,7 @@ def load_config(text, option, path):
 
 def load_mapping(text, option, path):
     """A YAML file whose top level is a mapping (Temporal's dynamic config), {} when empty."""
-    try:
-        document = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        raise PKIError(option, "{0} is not valid YAML: {1}".format(path, str(exc).splitlines()[0]))
-    if document is None:
-        document = {}
+    document = _parse(text, option, path)
     if not isinstance(document, dict):
         raise PKIError(option, "{0} must hold a mapping at its top level".format(path))
     return document
@@ -151,13 +150,7 @@ def merge_top_level(text, key, value, option, path):
         spliced = "".join(lines) + block
     else:
         spliced = None
-    try:
-        reparsed = yaml.safe_load(spliced) if spliced is not None else None
-    except yaml.YAMLError:
-        reparsed = None
-    if reparsed is not None and _same(reparsed, expected):
-        return spliced, True
-    return dump_block(expected), False
+    return _kept_or_dumped(spliced, expected)
 
 
 def _top_level_end(lines, start):
@@ -172,6 +165,18 @@ def _top_level_end(lines, start):
     return last_content + 1
 
 
+def _kept_or_dumped(spliced, expected):
+    """(spliced, True) when the spliced text (None: no splice was possible) reads back as expected, in meaning and
+    key order; else (expected dumped whole, False)."""
+    try:
+        reparsed = yaml.safe_load(spliced) if spliced is not None else None
+    except yaml.YAMLError:
+        reparsed = None
+    if reparsed is not None and _same(reparsed, expected):
+        return spliced, True
+    return dump_block(expected), False
+
+
 def current_tls(document):
     return (document.get("global") or {}).get("tls")
 
@@ -181,10 +186,4 @@ def merge_tls(text, tls, option, path):
     document = load_config(text, option, path)
     expected = _with_tls(document, tls)
     spliced = _splice(text, tls) if text.strip() else "global:\n" + _tls_text(tls, 2)
-    try:
-        reparsed = yaml.safe_load(spliced) if spliced is not None else None
-    except yaml.YAMLError:
-        reparsed = None
-    if reparsed is not None and _same(reparsed, expected):
-        return spliced, True
-    return dump_block(expected), False
+    return _kept_or_dumped(spliced, expected)
