@@ -86,6 +86,12 @@ def ca_file_names(names):
     return _rotation.ca_file_names(names)
 
 
+def ca_files(names, directory, client_groups=False):
+    if client_groups:
+        names = [_layout.group_ca_name(dict(name=name)) for name in names]
+    return [_layout.ca_paths(directory, name) for name in names]
+
+
 def rotation_leaves(pki_dir, servers, identities, client_cas):
     return _rotation.controller_leaves(pki_dir, list(servers or []), list(identities or []), list(client_cas))
 
@@ -117,6 +123,7 @@ class FilterModule:
             identity_files=identity_files,
             identity_profile=identity_profile,
             ca_file_names=ca_file_names,
+            ca_files=ca_files,
             rotation_leaves=rotation_leaves,
             rotation_deployed=rotation_deployed,
             rotation_stale=rotation_stale,

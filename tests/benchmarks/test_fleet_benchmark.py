@@ -17,7 +17,7 @@ def test_benchmark_runs_at_small_n():
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == "fleet benchmark: 2 hosts, forks 2, 7 files per host, baseline 1 hosts"
+    assert lines[0] == "fleet benchmark: 2 hosts, forks 2, 8 files per host, baseline 1 hosts"
     runs = [(line.split()[0] + " " + line.split()[1], line.split()[2]) for line in lines[2:10]]
     assert runs == [(name, hosts) for hosts in ("2", "1") for name in ("site first", "site rerun", "floor first", "floor rerun")]
     assert lines[10].startswith("site/floor first  time ") and lines[11].startswith("site/floor rerun  time ")

@@ -109,7 +109,7 @@ class Fleet:
         for node in self.services:
             self.node_dir(node).mkdir(parents=True, exist_ok=True)
             self.config_path(node).write_text(yaml.safe_dump(self.base_config(node), sort_keys=False))
-            self.dynamic_config_path(node).write_text(yaml.safe_dump(self.dynamic_config(), sort_keys=False))
+            self.write_dynamic_config(node, self.dynamic_config())
         self.write_inventory()
 
     @classmethod
@@ -197,11 +197,19 @@ class Fleet:
         text = self.config_path(like).read_text().replace(str(self.node_dir(like)) + "/", str(self.node_dir(name)) + "/")
         self.config_path(name).write_text(text.replace(self.addresses[like], address))
         # What server_tls merged into like's dynamic config (ringpop over TLS) stays, with the test's settings on top.
-        copied = yaml.safe_load(self.dynamic_config_path(name).read_text()) or {}
-        self.dynamic_config_path(name).write_text(yaml.safe_dump(dict(copied, **(dynamic_config or {})), sort_keys=False))
+        self.write_dynamic_config(name, dynamic_config or {})
         self.addresses[name] = address
         self.services[name] = services
         return address
+
+    def write_dynamic_config(self, node, settings):
+        """Set these keys of the node's dynamic config, keeping what is there (server_tls's ringpop setting); an
+        unchanged file is not rewritten, so a rerun of the playbooks finds it as they left it."""
+        path = self.dynamic_config_path(node)
+        current = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        wanted = dict(current, **settings)
+        if wanted != current or not path.exists():
+            path.write_text(yaml.safe_dump(wanted, sort_keys=False))
 
     def dynamic_config(self):
         """The operator's part of a node's dynamic config; server_tls adds system.enableRingpopTLS to it."""

@@ -23,6 +23,8 @@ def inventory(root):
             "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}", "mtls_temporal_become": False,
             "pki_dir": str(root / "pki"), "node_certs_dir": str(root) + "/{{ inventory_hostname }}/tls",
             "node_certs_internode_server_name": "internode.temporal.rot",
+            # The name the profiles dial, which every frontend certificate carries (client_certs checks it).
+            "node_certs_frontend_server_names": ["frontend.temporal.rot"], "client_certs_server_name": "frontend.temporal.rot",
             "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/config.yaml",
             "server_tls_dynamic_config_path": str(root) + "/{{ inventory_hostname }}/dynamicconfig.yaml",
             "client_certs_host_dir": str(root) + "/{{ inventory_hostname }}/clients",

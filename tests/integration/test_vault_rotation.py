@@ -75,7 +75,7 @@ def inventory(root, vault, **extra):
         "server_tls_config_path": str(root) + "/{{ inventory_hostname }}/config.yaml",
         "server_tls_dynamic_config_path": str(root) + "/{{ inventory_hostname }}/dynamicconfig.yaml",
         "client_certs_issuer": "vault", "client_certs_vault_url": vault["url"], "client_certs_vault_mount": MOUNT,
-        "client_certs_validity": "30d", "client_certs_identities": [{"name": "payments"}],
+        "client_certs_validity": "30d", "client_certs_identities": [{"name": "payments"}], "client_certs_server_name": "frontend.temporal.test",
     }
     common.update(extra)
     (root / "inventory.json").write_text(json.dumps({"all": {

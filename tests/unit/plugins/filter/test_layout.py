@@ -188,3 +188,9 @@ def test_vault_reissue_needs_the_new_issuer_as_default_and_says_how():
     switched = [dict(MOUNTS[0], default="new-id")]
     assert layout.vault_rotation("retire", switched, "pki", "", "pki", "", recorded, "/pki") == dict(errors=[], vault=recorded["vault"])
     assert "records no Vault rotation" in layout.vault_rotation("retire", switched, "pki", "", "pki", "", {}, "/pki")["errors"][0]
+
+
+def test_ca_files_name_each_cas_certificate_key_and_chain():
+    from ansible_collections.mtls.temporal.plugins.filter.layout import ca_files
+    assert ca_files(["servers"], "/pki") == [dict(cert="/pki/servers-ca.pem", key="/pki/servers-ca.key", chain="/pki/servers-ca-chain.pem")]
+    assert [files["key"] for files in ca_files(["partners", "ops"], "/pki", client_groups=True)] == ["/pki/clients-partners-ca.key", "/pki/clients-ops-ca.key"]
