@@ -22,7 +22,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import load_private_key, same_public_key
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, sans_of
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name, is_ip_address, sans_of
 
 
 class Inline:
@@ -333,13 +333,12 @@ def check_client(params, findings, now):
     clientAuth), the name it checks in the frontend certificate (server_cert_file, or this run's frontend.server) and
     the CA it verifies that certificate with; and the client traps."""
     client = params.get("client")
-    check_address(client["address"], "client.address")
+    host, _port = check_address(client["address"], "client.address")
     if client.get("server_name"):
         check_host_name(client["server_name"], "client.server_name")
-    host = str(client["address"]).rpartition(":")[0].strip("[]")
     if client.get("disable_host_verification"):
         findings.trap("host_verification_disabled", "client")
-    if not client.get("server_name") and _is_ip(host):
+    if not client.get("server_name") and is_ip_address(host):
         findings.trap("client_ip_without_server_name", "client.address", "{0} is an IP address".format(client["address"]))
     if client.get("ca_file") and (host.lower() == "tmprl.cloud" or host.lower().endswith(".tmprl.cloud")):
         findings.trap("cloud_private_server_ca", "client.ca_file", "{0} is a Temporal Cloud address".format(client["address"]))
@@ -358,11 +357,3 @@ def check_client(params, findings, now):
     checker.names(chain, [client.get("server_name") or host], option, server_cert, "the client checks the frontend certificate for it")
     if client.get("ca_file"):
         checker.chains_to(chain, [client["ca_file"]], "client.ca_file", server_cert, "client.ca_file")
-
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

@@ -148,7 +148,8 @@ def env_file_text(env, option):
 
 
 def check_address(address, option):
-    """host:port as the SDKs and the CLI dial it: no scheme, an IPv6 host in brackets, a valid name or address."""
+    """(host, port) of host:port as the SDKs and the CLI dial it: no scheme, an IPv6 host in brackets (returned
+    without them), a valid name or address."""
     text = str(address)
     example = "like temporal.example.com:7233 or [2001:db8::1]:7233"
     if "://" in text:
@@ -162,11 +163,12 @@ def check_address(address, option):
         if not host:
             raise PKIError(option, "{0!r} has no host; {1}".format(address, example))
         check_host_name(host, option)
-        return
+        return host, int(port)
     try:
         ipaddress.IPv6Address(host[1:-1])
     except ValueError:
         raise PKIError(option, "{0!r}: brackets hold an IPv6 address; {1}".format(address, example))
+    return host[1:-1], int(port)
 
 
 def client_profile(client, option="client"):

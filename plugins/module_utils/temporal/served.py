@@ -48,9 +48,7 @@ class ServedCertificateBackend(Backend):
     def __init__(self, params, check_mode=False):
         self.params = params
         self.check_mode = check_mode
-        check_address(params["address"], "address")
-        host, _colon, port = params["address"].rpartition(":")
-        self.host, self.port = host.strip("[]"), int(port)
+        self.host, self.port = check_address(params["address"], "address")
         self.timeout = parse_duration(params["timeout"], "timeout").total_seconds()
         self.inputs = [("expected_path", params["expected_path"]), ("client_cert_path", params.get("client_cert_path")),
                        ("client_key_path", params.get("client_key_path"))]

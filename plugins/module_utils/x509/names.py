@@ -67,7 +67,7 @@ def normalize_dns_name(name, option):
         raise PKIError(option, "{0!r} is not ASCII; give internationalised names in their xn-- (A-label) form".format(name))
     if len(lowered) > 253:
         raise PKIError(option, "{0!r} is longer than 253 characters".format(name))
-    if _is_ip_address(lowered):
+    if is_ip_address(lowered):
         raise PKIError(option, "{0!r} is an IP address: give it in ip_addresses, since a client that dials it looks for an IP SAN, "
                                "not a DNS name".format(name))
     labels = lowered.split(".")
@@ -98,7 +98,7 @@ def normalize_ip_address(value, option):
     return address
 
 
-def _is_ip_address(text):
+def is_ip_address(text):
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -108,7 +108,7 @@ def _is_ip_address(text):
 
 def check_host_name(name, option):
     """A name a TLS client sends as SNI and checks in the server certificate: an IP address or a DNS name."""
-    if not _is_ip_address(str(name)):
+    if not is_ip_address(str(name)):
         normalize_dns_name(name, option)
 
 
