@@ -6,14 +6,16 @@
 rotation_stale.yml,
 vault_rotation.yml, intermediate_cas.yml, trust_bundles.yml, vault_trust.yml,
 vault_trust_files.yml, node_cert_requests.yml, node_tls_files.yml, node_files.yml, server_tls_blocks.yml,
-identity_cert_requests.yml, identity_files.yml and identity_profile.yml."""
+identity_cert_requests.yml, identity_files.yml, identity_profile.yml, client_groups.yml, revoked_identities.yml and
+identity_groups.yml."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal import layout as _layout, rotation as _rotation
+from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal import layout as _layout, revocation as _revocation, rotation as _rotation
 
 
 def _identity(identity, name):
@@ -82,6 +84,32 @@ def identity_profile(identity, directory, address, server_name="", pki_dir=None,
     return _layout.identity_profile(_identity(identity, "identity_profile"), directory, address, server_name, pki_dir, frontend_host or None)
 
 
+def client_groups(declared, identities, pki_dir):
+    try:
+        return _layout.client_groups(_client_groups(declared, "client_groups"), [_identity(identity, "client_groups") for identity in identities or []],
+                                     _revocation.read_record(pki_dir)["client_groups"])
+    except (ValueError, PKIError) as exc:
+        raise AnsibleFilterError("client_groups: {0}".format(exc))
+
+
+def revoked_identities(identities, pki_dir):
+    try:
+        return _revocation.revoked_identities([_identity(identity, "revoked_identities") for identity in identities or []],
+                                              _revocation.read_record(pki_dir))
+    except PKIError as exc:
+        raise AnsibleFilterError("revoked_identities: {0}".format(exc))
+
+
+def identity_groups(identities):
+    """The client group of each identity, once each ('' for the clients CA); [''] without identities."""
+    groups = []
+    for identity in identities or []:
+        group = _layout.identity_group(_identity(identity, "identity_groups"))
+        if group not in groups:
+            groups.append(group)
+    return groups or [""]
+
+
 def ca_file_names(names):
     return _rotation.ca_file_names(names)
 
@@ -122,6 +150,9 @@ class FilterModule:
             identity_cert_requests=identity_cert_requests,
             identity_files=identity_files,
             identity_profile=identity_profile,
+            client_groups=client_groups,
+            revoked_identities=revoked_identities,
+            identity_groups=identity_groups,
             ca_file_names=ca_file_names,
             ca_files=ca_files,
             rotation_leaves=rotation_leaves,

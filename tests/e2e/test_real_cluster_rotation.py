@@ -5,11 +5,12 @@ others serving. A Python SDK application completes a workflow about every 100 ms
 identity of a client group (its own intermediate, which rotates too), following its identity files as the
 rotation replaces them. The identity it had before a rotation, kept aside, must be accepted by every frontend until
 retire and refused once retire has run. The collection restarts a node only where hot reload cannot follow,
-through the node's supervisor, one node at a time; the application must not fail a single call through all of it. Removing the
-client group then cuts its identities off. pkilint checks every certificate the rotations left."""
+through the node's supervisor, one node at a time; the application must not fail a single call through all of it.
+Revoking the identity then cuts it off. pkilint checks every certificate the rotations left."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import ssl
@@ -157,21 +158,20 @@ def test_pkilint_passes_every_certificate_the_rotations_left(fleet, cluster):
     assert not findings, findings
 
 
-def test_removing_the_client_group_cuts_its_identities_off(fleet, cluster, application):
-    """The group's CA leaves frontend-clients-ca.pem. Unless it was the bundle's first certificate, hot reload cannot
-    see that, and the site playbook restarts the nodes, one at a time with mtls_temporal_serial: 1, while an
-    application with another identity fails no call. Afterwards every frontend refuses the group's identity."""
+def test_revoking_the_identity_cuts_it_off(fleet, cluster, application):
+    """mtls.temporal.revoke of the loop identity, the one identity of its client group: the group's CA leaves
+    frontend-clients-ca.pem. Unless it was the bundle's first certificate, hot reload cannot see that, and the
+    playbook restarts the nodes one at a time while an application with another identity fails no call. Afterwards
+    every frontend refuses the identity, and the record holds its serial."""
     held = held_copy(fleet, "held-group")
-    group_ca = x509.load_pem_x509_certificates(Path(held["cert"]).read_bytes())[1]
+    leaf, group_ca = x509.load_pem_x509_certificates(Path(held["cert"]).read_bytes())[:2]
     # Hot reload sees the change only when the group's CA was the bundle's first certificate.
     first_stays = x509.load_pem_x509_certificates((fleet.tls_dir("node1") / "frontend-clients-ca.pem").read_bytes())[0] != group_ca
     application.stop()
     others = temporal_cluster.WorkflowLoop(fleet, "other-identity", fleet.identity("cli"), "rotation-other-identity")
     try:
         others.wait_for_calls(5)
-        fleet.extra_vars.update(pki_client_groups=[], client_certs_identities=temporal_cluster.IDENTITIES)
-        fleet.write_inventory()
-        proc, _hosts = fleet.playbook("mtls.temporal.site", "-e", "mtls_temporal_serial=1")
+        proc, _hosts = fleet.playbook("mtls.temporal.revoke", "-e", "revoke_identity=" + LOOP_IDENTITY["name"])
         assert proc.returncode == 0, proc.stdout[-6000:]
         others.wait_for_calls(10)
     finally:
@@ -180,6 +180,8 @@ def test_removing_the_client_group_cuts_its_identities_off(fleet, cluster, appli
     assert not failed(others.calls()), failed(others.calls())[:3]
     for node in cluster.nodes:
         assert group_ca not in x509.load_pem_x509_certificates((fleet.tls_dir(node) / "frontend-clients-ca.pem").read_bytes())
+    record = json.loads((fleet.pki / "revoked.json").read_text())
+    assert [entry["serial_number"] for entry in record["identities"]["loop"]["certificates"]] == [format(leaf.serial_number, "x")]
     time.sleep(3)  # past refreshInterval (2s), for the case hot reload applies it
     cli = fleet.identity("cli")
     for address in fleet.frontend_addresses:

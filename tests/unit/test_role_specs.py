@@ -19,6 +19,7 @@ NOT_IN_INVENTORY = {
     "node_certs_pki_dir",  # pki_dir
     "client_certs_pki_dir",  # pki_dir
     "client_certs_dir",  # <pki_dir>/clients
+    "pki_client_identities",  # client_certs_identities
     "server_tls_certs_dir",  # node_certs_dir
     "server_tls_internode_server_name",  # node_certs_internode_server_name
     "server_tls_node_addresses",  # node_certs_ip_addresses
@@ -30,7 +31,7 @@ NOT_IN_INVENTORY = {
 }
 
 # The keys of a client_certs identity, as the role's argument spec describes them.
-IDENTITY_KEYS = ("name", "common_name", "namespace", "dns_names", "profile", "pkcs12", "host", "client_group")
+IDENTITY_KEYS = ("name", "common_name", "namespace", "dns_names", "profile", "pkcs12", "host", "client_group", "own_client_group")
 
 
 def load(role, *parts):

@@ -8,6 +8,7 @@ The one home of every such file name. No cryptography: plain data. Private to th
 from __future__ import annotations
 
 import os
+import re
 
 # The server certificates each node gets, one per listener.
 NODE_PROFILES = ("internode", "frontend")
@@ -53,6 +54,13 @@ ROTATION_DIRS = dict(new="next", replaced="old")
 CA_FILES = dict(cert="{0}-ca.pem", key="{0}-ca.key", chain="{0}-ca-chain.pem")
 
 
+# In pki_dir: what the revoke entry point recorded (revocation.py), and the certificates of the CAs it retired.
+REVOCATION_RECORD = "revoked.json"
+REVOKED_DIR = "revoked"
+# A client group's name names its CA's files.
+CLIENT_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
 def ca_paths(directory, name):
     return {kind: _join(directory, file.format(name)) for kind, file in CA_FILES.items()}
 
@@ -60,6 +68,31 @@ def ca_paths(directory, name):
 def group_ca_name(group):
     """The CA of a client group: clients-<name>."""
     return "{0}-{1}".format(CLIENTS_CA, group["name"])
+
+
+def identity_group(identity):
+    """The client group of an identity: its client_group, its own name with own_client_group, or '' for the
+    clients CA."""
+    return identity["name"] if identity.get("own_client_group") else identity.get("client_group", "")
+
+
+def client_groups(declared, identities, revoked_groups):
+    """The client groups that have a CA: those declared (pki_client_groups), then one per identity with
+    own_client_group, less the revoked ones. Raises ValueError naming the variable at fault."""
+    groups = [dict(group) for group in declared]
+    for identity in identities:
+        if identity.get("own_client_group") and identity.get("client_group"):
+            raise ValueError("client_certs_identities: {0} sets both client_group and own_client_group; keep one".format(identity["name"]))
+        if identity.get("own_client_group"):
+            groups.append(dict(name=identity["name"]))
+    names = [group["name"] for group in groups]
+    for name in names:
+        if not CLIENT_GROUP_NAME.match(name):
+            raise ValueError("pki_client_groups: {0!r} must be letters, digits, '-' or '_' (it names {1}-ca.pem); an identity with "
+                             "own_client_group is a group of that name".format(name, group_ca_name(dict(name=name))))
+        if names.count(name) > 1:
+            raise ValueError("pki_client_groups: {0!r} is named twice (a group, or an identity with own_client_group)".format(name))
+    return [group for group in groups if group["name"] not in revoked_groups]
 
 
 def client_ca_names(client_groups):
@@ -132,6 +165,10 @@ def vault_trust_files(trust, pki_dir, servers_mount, clients_mount):
 
 def _join(*parts):
     return "/".join(str(part).rstrip("/") for part in parts)
+
+
+def revocation_record(pki_dir):
+    return _join(pki_dir, REVOCATION_RECORD)
 
 
 def bundle_path(pki_dir, name):
@@ -226,7 +263,7 @@ def identity_cert_requests(identities, client_group, identities_dir, settings):
     """temporal_leaf_batch entries for the identities of one client group ('' for the clients CA itself)."""
     requests = []
     for identity in identities:
-        if identity.get("client_group", "") != client_group:
+        if identity_group(identity) != client_group:
             continue
         name = identity["name"]
         requests.append(dict(

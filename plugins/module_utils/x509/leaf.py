@@ -30,6 +30,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KEY
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import (
     build_subject,
     check_name_constraints,
+    common_name_of,
     parse_sans,
     san_extension,
     sans_of,
@@ -202,8 +203,7 @@ class LeafBackend(IssueBackend):
 
 def _pkcs12(key, chain, passphrase, subject):
     encryption = BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase else NoEncryption()
-    names = subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    friendly = names[0].value.encode("utf-8") if names else None
+    friendly = common_name_of(subject).encode("utf-8") or None
     return pkcs12.serialize_key_and_certificates(friendly, key, chain[0], chain[1:] or None, encryption)
 
 

@@ -132,6 +132,13 @@ def san_extension(dns, ips):
     return x509.SubjectAlternativeName(names)
 
 
+def common_name_of(name_holder):
+    """The first common name of a certificate, a CSR or a Name, or '' when there is none."""
+    name = getattr(name_holder, "subject", name_holder)
+    names = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return names[0].value if names else ""
+
+
 def sans_of(cert):
     """(dns names lower-cased, ip addresses) of a certificate; empty lists when it has no SAN."""
     try:
