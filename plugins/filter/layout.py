@@ -47,8 +47,8 @@ def vault_trust_files(trust, pki_dir, servers_mount, clients_mount):
 
 
 def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_name, frontend_server_names, extra_dns_names,
-                       key_type, validity, renew_before, force, csrs=None):
-    settings = dict(key_type=key_type, validity=validity, renew_before=renew_before, force=force)
+                       key_type, validity, renew_before, force, csrs=None, not_after_behavior="error"):
+    settings = dict(key_type=key_type, validity=validity, renew_before=renew_before, force=force, not_after_behavior=not_after_behavior)
     try:
         return _layout.node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_name, frontend_server_names,
                                           extra_dns_names, settings, csrs)
@@ -70,8 +70,8 @@ def server_tls_blocks(certs_dir, require_client_auth, internode_server_name="", 
                                      system_worker_dir)
 
 
-def identity_cert_requests(identities, client_group, identities_dir, key_type, validity, renew_before, force):
-    settings = dict(key_type=key_type, validity=validity, renew_before=renew_before, force=force)
+def identity_cert_requests(identities, client_group, identities_dir, key_type, validity, renew_before, force, not_after_behavior="error"):
+    settings = dict(key_type=key_type, validity=validity, renew_before=renew_before, force=force, not_after_behavior=not_after_behavior)
     checked = [_identity(identity, "identity_cert_requests") for identity in identities]
     return _layout.identity_cert_requests(checked, client_group, identities_dir, settings)
 

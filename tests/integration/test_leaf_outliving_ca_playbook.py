@@ -4,11 +4,13 @@ renew_before (no reissue could end later)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cryptography import x509
 
 from conftest import run_cases, snapshot
+from rotation_fleet import inventory, play
 
 
 def test_a_leaf_outliving_its_ca_fails_or_ends_with_it(tmp_path, ca_factory):
@@ -39,3 +41,24 @@ def test_a_leaf_outliving_its_ca_fails_or_ends_with_it(tmp_path, ca_factory):
     assert not rerun["changed"] and rerun["reason"] is None, rerun
     assert any("ends with its issuer CN=short-lived,O=mtls.temporal tests" in w and "renew the issuer" in w for w in rerun["warnings"]), rerun
     assert snapshot(str(out / "frontend.pem"), str(out / "frontend.key")) == before
+
+
+def test_the_roles_can_end_leaves_with_their_ca(tmp_path):
+    """node_certs_not_after_behavior and client_certs_not_after_behavior reach the issuing runs: with intermediates
+    shorter than the leaves' validity, every node certificate ends with the servers CA and every identity with its
+    client CA."""
+    spec = inventory(tmp_path)
+    spec["all"]["vars"].update(pki_intermediate_validity="60d", node_certs_validity="365d", client_certs_validity="365d",
+                               node_certs_not_after_behavior="truncate", client_certs_not_after_behavior="truncate")
+    (tmp_path / "inventory.json").write_text(json.dumps(spec))
+    proc = play(tmp_path, "mtls.temporal.site")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    pki = tmp_path / "pki"
+
+    def end(path):
+        return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
+
+    assert {end(pki / "nodes" / node / (profile + ".pem")) for node in ("node1", "node2") for profile in ("internode", "frontend")} == \
+        {end(pki / "servers-ca.pem")}
+    assert end(pki / "clients" / "payments" / "client.pem") == end(pki / "clients-ca.pem")
+    assert end(pki / "clients" / "billing" / "client.pem") == end(pki / "clients-accounting-ca.pem")

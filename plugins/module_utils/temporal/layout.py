@@ -184,7 +184,8 @@ def node_staging_files(pki_dir, host, profile):
 def node_cert_requests(host, pki_dir, dns_names, ip_addresses, internode_server_name, frontend_server_names, extra_dns_names, settings,
                        csrs=None):
     """temporal_leaf_batch entries for a node's certificates, one per profile. Each carries the node's own names, the
-    names dialled for that listener and the extra names. settings: key_type, validity, renew_before and force. csrs:
+    names dialled for that listener and the extra names. settings: key_type, validity, renew_before, force and
+    not_after_behavior. csrs:
     temporal_csr's loop results ({item: profile, csr: PEM}) when the node keeps its keys; else the controller makes them."""
     dialled = dict(internode=[internode_server_name], frontend=list(frontend_server_names or []))
     csr_of = {result["item"]: result["csr"] for result in csrs or []}
