@@ -61,7 +61,7 @@ def is_templated(value):
 
 
 def test_every_role_has_a_spec():
-    assert ROLES == ["client_certs", "node_certs", "pki", "server_tls"]
+    assert ROLES == ["client_certs", "node_certs", "pki", "renewal_timer", "server_tls"]
 
 
 @pytest.mark.parametrize("role", ROLES)
