@@ -229,6 +229,15 @@ options:
       - client_ip_without_server_name
       - cloud_private_server_ca
       - ca_bundle_order
+      - ringpop_rolling_restart
+  rolling_restart:
+    description:
+      - The nodes restart batch by batch (a rolling run, such as M(mtls.temporal.server_tls) under
+        C(mtls_temporal_serial)). Turning C(system.enableRingpopTLS) on in O(dynamic_config_path) for a node whose
+        O(config_path) or O(env_path) already existed then fails before anything is written (the trap
+        C(ringpop_rolling_restart)), since a node restarted with it cannot join the plaintext peers still running.
+    type: bool
+    default: false
   changed_files:
     description:
       - Files changed earlier in this run (for example the paths of certificate tasks that reported a change).
@@ -484,6 +493,7 @@ OPTIONS = Options(dict(
     node_addresses=dict(type="list", elements="str"),
     check_files=dict(type="bool", default=True),
     relaxed_checks=dict(type="list", elements="str", default=[], choices=list(TRAPS)),
+    rolling_restart=dict(type="bool", default=False),
     changed_files=dict(type="list", elements="path", default=[]),
     unchanged_first_certificate=dict(type="list", elements="path", default=[]),
     client=dict(type="dict", options=CLIENT_PROFILE_SPEC),

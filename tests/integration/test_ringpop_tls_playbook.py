@@ -1,14 +1,18 @@
 """Membership over TLS, through real ansible-playbook runs: whenever internode TLS is on, temporal_tls_config turns on
 system.enableRingpopTLS in the server's dynamic config (the file dynamic_config_path names, or the one the server
 config's dynamicConfigClient.filepath names), merged into what the file has; it asks for a restart when it turns it
-on, and fails by the trap ringpop_plaintext when no dynamic config file is known. The real cluster's nodes read
+on, and fails by the trap ringpop_plaintext when no dynamic config file is known, and by ringpop_rolling_restart when
+nodes configured before would be restarted batch by batch. The real cluster's nodes read
 the file the role wrote (tests/e2e: a peer without ringpop TLS is refused)."""
 
 from __future__ import annotations
 
+import json
+
 import yaml
 
 from conftest import run_cases, snapshot
+from rotation_fleet import inventory, play
 
 DYNAMIC = """\
 # Operator's dynamic config.
@@ -74,3 +78,50 @@ def test_without_a_known_dynamic_config_the_trap_fails_the_run(tmp_path, ca_fact
     assert not (tmp_path / "fresh.yaml").exists() and not (tmp_path / "tls.env").exists()
     assert results["relaxed"]["changed"] and any("(relaxed: ringpop_plaintext)" in w for w in results["relaxed"]["warnings"])
     assert results["no_internode"]["changed"] and not results["no_internode"].get("failed"), results["no_internode"]
+
+
+def test_a_rolling_restart_cannot_turn_ringpop_tls_on_for_running_nodes(tmp_path, ca_factory, leaf_factory):
+    """A node configured before may run in a plaintext ring: with rolling_restart, turning ringpop TLS on for it fails
+    before anything is written. A node configured now runs nothing yet, and the trap can be relaxed."""
+    blocks = internode(tmp_path, ca_factory, leaf_factory)
+    configured = {}
+    for name in ("configured", "relaxed"):
+        configured[name] = tmp_path / (name + ".yaml")
+        configured[name].write_text(yaml.safe_dump({"global": {"membership": {"maxJoinDuration": "30s"}}}))
+    before = snapshot(*(str(path) for path in configured.values()))
+
+    def args(name, **extra):
+        return dict(config_path=str(tmp_path / (name + ".yaml")), dynamic_config_path=str(tmp_path / (name + "-dynamic.yaml")),
+                    internode=blocks, rolling_restart=True, **extra)
+
+    results, _output = run_cases(tmp_path, [
+        ("configured", "temporal_tls_config", args("configured")),
+        ("fresh", "temporal_tls_config", args("fresh")),
+        ("relaxed", "temporal_tls_config", args("relaxed", relaxed_checks=["ringpop_rolling_restart"])),
+    ])
+    assert results["configured"]["failed"], results["configured"]
+    assert results["configured"]["msg"].startswith("rolling_restart: {0} turns system.enableRingpopTLS on".format(configured["configured"]))
+    assert "(add ringpop_rolling_restart to relaxed_checks to accept it)" in results["configured"]["msg"]
+    assert not (tmp_path / "configured-dynamic.yaml").exists()
+    assert snapshot(str(configured["configured"])) == {k: v for k, v in before.items() if k == str(configured["configured"])}
+    assert results["fresh"]["changed"] and not results["fresh"].get("failed"), results["fresh"]
+    assert results["relaxed"]["changed"] and any("(relaxed: ringpop_rolling_restart)" in w for w in results["relaxed"]["warnings"])
+
+
+def test_the_fleet_turns_ringpop_tls_on_for_running_nodes_only_all_at_once(tmp_path):
+    """Nodes already configured without TLS: under mtls_temporal_serial=1 (server_tls restarting them) the fleet play
+    stops before writing; all at once it turns ringpop TLS on everywhere."""
+    spec = inventory(tmp_path)
+    spec["all"]["vars"].update(server_tls_manage_service=True, server_tls_restart_command=["true"])
+    (tmp_path / "inventory.json").write_text(json.dumps(spec))
+    for node in ("node1", "node2"):
+        (tmp_path / node).mkdir()
+        (tmp_path / node / "config.yaml").write_text(yaml.safe_dump({"global": {"membership": {"maxJoinDuration": "30s"}}}))
+    proc = play(tmp_path, "mtls.temporal.site", "-e", "mtls_temporal_serial=1")
+    assert proc.returncode != 0
+    assert "(add ringpop_rolling_restart to relaxed_checks to accept it)" in proc.stdout, proc.stdout[-3000:]
+    assert not (tmp_path / "node1" / "dynamicconfig.yaml").exists()
+    proc = play(tmp_path, "mtls.temporal.site")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for node in ("node1", "node2"):
+        assert yaml.safe_load((tmp_path / node / "dynamicconfig.yaml").read_text())["system.enableRingpopTLS"] == [{"value": True}]

@@ -92,6 +92,7 @@ class TLSConfigBackend(Backend):
             self._client(plan, p["client"])
         reasons = self._restart_reasons(server_changed, tls, renderer)
         if _ringpop_needed(tls) and self.dynamic_config_path and self._ringpop(plan):
+            self._check_ringpop_restart(plan)
             reasons.append("{0} turned on in {1}; membership reads it only at start, and a ring cannot mix TLS and plaintext "
                            "peers: restart every node".format(RINGPOP_TLS, self.dynamic_config_path))
         plan.result.update(restart_required=bool(reasons), restart_reasons=reasons, config_warnings=list(plan.warnings),
@@ -170,6 +171,17 @@ class TLSConfigBackend(Backend):
             plan.warnings.append("dynamic_config_path: {0}'s layout could not be kept; it was rewritten whole, without its comments".format(path))
         before = dump_block({RINGPOP_TLS: current}) if current is not None else ""
         return self._stage(plan, "dynamic_config_path", path, new_text, old, before, dump_block({RINGPOP_TLS: RINGPOP_TLS_ON}))
+
+    def _check_ringpop_restart(self, plan):
+        """Ringpop over TLS turns on: a node configured before may be running in a plaintext ring, which nodes restarted
+        batch by batch cannot join."""
+        p = self.params
+        configured = [p[option] for option in ("config_path", "env_path") if p.get(option) and os.path.exists(p[option])]
+        if p["rolling_restart"] and configured:
+            findings = Findings(p.get("relaxed_checks"))
+            findings.trap("ringpop_rolling_restart", "rolling_restart", "{0} turns {1} on".format(configured[0], RINGPOP_TLS))
+            findings.raise_errors()
+            plan.warnings.extend(findings.warnings)
 
     def _client(self, plan, client):
         if client.get("embed") and client.get("env_path"):

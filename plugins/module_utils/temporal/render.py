@@ -45,6 +45,9 @@ TRAPS = {
     "so the profile cannot verify Cloud's server; leave ca_file unset (the namespace's CA bundle is for client certificates only)",
     "ringpop_plaintext": "internode TLS does not cover membership (ringpop) unless system.enableRingpopTLS is true in the "
     "server's dynamic config, so membership gossip stays plaintext",
+    "ringpop_rolling_restart": "the server reads system.enableRingpopTLS only at start, and a node restarted with it cannot "
+    "join the plaintext peers still running (it exits 'unable to bootstrap ringpop'), so restarting batch by batch splits the ring; "
+    "restart every node together (mtls_temporal_serial=100%), or relax this when no node runs yet",
     "ca_bundle_order": "a CA bundle that holds several CAs must list the newest first, since hot reload notices only a change "
     "of a CA file's first certificate",
 }
