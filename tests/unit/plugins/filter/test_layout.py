@@ -7,7 +7,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mtls.temporal.plugins.filter import layout
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.layout import NODE_FILES
 
-SETTINGS = dict(key_type="ecdsa-p256", validity="365d", renew_before="33%", force=False)
+SETTINGS = dict(key_type="ecdsa-p256", validity="365d", renew_before="33%", force=False, not_after_behavior="truncate")
 
 
 def requests(**extra):
@@ -68,12 +68,15 @@ def test_the_system_worker_presents_the_delivered_identity():
 
 def test_identity_requests_keep_to_their_group_and_fall_back_on_namespace_then_name():
     identities = [dict(name="payments", namespace="pay-ns", pkcs12=True), dict(name="billing"),
-                  dict(name="shipping", client_group="partners", common_name="ship", profile="worker", dns_names=["ship.test"])]
+                  dict(name="shipping", client_group="partners", common_name="ship", profile="worker", dns_names=["ship.test"]),
+                  dict(name="ledger", own_client_group=True)]
     ours = layout.identity_cert_requests(identities, "", "/clients", **SETTINGS)
     assert [r["common_name"] for r in ours] == ["pay-ns", "billing"]
     assert ours[0]["pkcs12_path"] == "/clients/payments/client.pfx" and ours[1]["pkcs12_path"] is None
     assert ours[1] == dict(SETTINGS, profile="client", common_name="billing", dns_names=[], path="/clients/billing/client.pem",
                            chain_path="/clients/billing/client-chain.pem", private_key_path="/clients/billing/client.key", pkcs12_path=None)
+    (own,) = layout.identity_cert_requests(identities, "ledger", "/clients", **SETTINGS)
+    assert own["path"] == "/clients/ledger/client.pem"
     (partner,) = layout.identity_cert_requests(identities, "partners", "/clients", **SETTINGS)
     assert (partner["common_name"], partner["profile"], partner["dns_names"]) == ("ship", "worker", ["ship.test"])
     with pytest.raises(AnsibleFilterError, match="mapping with a name"):

@@ -126,6 +126,8 @@ TRAP_CASES = {
     "frontend_client_plaintext": lambda a, m: a["frontend"].pop("client"),
     "ca_bundle_order": lambda a, m: a["frontend"]["server"].update(client_ca_files=[_bundle_old_first(m, Path(m["root"]["path"]).parent)]),
     "ringpop_plaintext": lambda a, m: a.pop("dynamic_config_path"),
+    # A node configured before may run in a plaintext ring.
+    "ringpop_rolling_restart": lambda a, m: (Path(a["config_path"]).write_text("global: {}\n"), a.update(rolling_restart=True)),
     # The internode certificate carries the IP, so only the missing server name is wrong.
     "client_ip_without_server_name": lambda a, m: a.update(client_args(m, Path(a["config_path"]).parent, address="127.0.0.1:7233", server_name=None,
                                                                        server_cert_file=m["internode"]["chain_path"])),
