@@ -359,7 +359,7 @@ options:
       namespace:
         description: The Secrets' C(metadata.namespace); unset leaves it to C(kubectl apply -n).
         type: str
-      secret_prefix:
+      name_prefix:
         description: Secret and volume names are V(<prefix>-internode), V(<prefix>-frontend), V(<prefix>-system-worker), V(<prefix>-client) and V(<prefix>-ca).
         type: str
         default: temporal-mtls

@@ -103,7 +103,7 @@ def bad_cases(pki, out):
         ("helm_without_server_name", "temporal_tls_config", helm(client=client_block(pki, server_name=None))),
         ("helm_key_data", "temporal_tls_config", helm(**with_data)),
         ("helm_same_ca_name", "temporal_tls_config", helm(**same_name)),
-        ("helm_bad_prefix", "temporal_tls_config", helm(kubernetes=dict(values_path=str(out / "bad-values.yaml"), secret_prefix="Temporal_TLS"))),
+        ("helm_bad_prefix", "temporal_tls_config", helm(kubernetes=dict(values_path=str(out / "bad-values.yaml"), name_prefix="Temporal_TLS"))),
     ]
 
 
@@ -155,7 +155,7 @@ def test_companions_and_kubernetes(tmp_path, ca_factory, leaf_factory):
         "helm_key_data": "kubernetes: the Helm outputs mount files from Secrets, so they take *_file options only, without host overrides "
                          "or remote clusters; unset internode.server.key_data",
         "helm_same_ca_name": "frontend.client.root_ca_files[0]: {0} and {1} have the same file name".format(pki["internode_ca"], pki["same_name_ca"]),
-        "helm_bad_prefix": "kubernetes.secret_prefix: 'Temporal_TLS' makes Secret and volume names",
+        "helm_bad_prefix": "kubernetes.name_prefix: 'Temporal_TLS' makes Secret and volume names",
     }
     for name, message in expected_errors.items():
         assert results[name].get("failed") and message in results[name]["msg"], (name, results[name].get("msg"))

@@ -22,7 +22,13 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge impo
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import advertised_addresses, check_client, check_files
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.kubernetes import check_kubernetes, helm_outputs, load_manifests, manifests_text, secrets_view
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.kubernetes import (
+    check_kubernetes,
+    helm_outputs,
+    load_manifests,
+    manifests_text,
+    secrets_view,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import (
     admin_tools_env,
     client_profile,

@@ -63,7 +63,7 @@ class SecretLayout:
     <mount_dir>/ca/<file name> for a CA bundle."""
 
     def __init__(self, options):
-        self.prefix = options["secret_prefix"]
+        self.prefix = options["name_prefix"]
         self.mount_dir = options["mount_dir"].rstrip("/") or "/"
         self.namespace = options.get("namespace")
         if not posixpath.isabs(self.mount_dir):
@@ -71,8 +71,8 @@ class SecretLayout:
         for role in [role for role, _path in SERVER_IDENTITIES] + [CA_ROLE, CLIENT_ROLE]:
             name = self.secret_name(role)
             if len(name) > 63 or not _DNS_LABEL.match(name):
-                raise PKIError("kubernetes.secret_prefix", "{0!r} makes Secret and volume names such as {1!r}, which must be lower-case "
-                                                           "letters, digits and '-', at most 63 characters".format(self.prefix, name))
+                raise PKIError("kubernetes.name_prefix", "{0!r} makes Secret and volume names such as {1!r}, which must be lower-case "
+                                                         "letters, digits and '-', at most 63 characters".format(self.prefix, name))
         if self.namespace is not None and (len(self.namespace) > 63 or not _DNS_LABEL.match(self.namespace)):
             raise PKIError("kubernetes.namespace", "{0!r} is not a Kubernetes namespace name (lower-case letters, digits and '-')".format(self.namespace))
         self.secrets = {}  # role -> (type, {key: (source path, option, secret)})
@@ -214,7 +214,7 @@ def helm_outputs(params):
     """(values, values file text, Secret manifests); check_kubernetes has passed."""
     options = params["kubernetes"]
     layout = SecretLayout(options)
-    values, tls = {}, {}
+    values = {}
     server_wanted = any(params.get(key) for key in ("internode", "frontend", "system_worker"))
     if server_wanted:
         pods = server_in_pods(params, layout)

@@ -217,7 +217,7 @@ KUBERNETES_SPEC = dict(
     values_path=dict(type="path"),
     secrets_path=dict(type="path"),
     namespace=dict(type="str"),
-    secret_prefix=dict(type="str", default="temporal-mtls"),
+    name_prefix=dict(type="str", default="temporal-mtls"),
     mount_dir=dict(type="str", default="/etc/temporal/mtls"),
     clients=dict(type="list", elements="str", choices=list(HELM_CLIENTS), default=list(HELM_CLIENTS)),
 )
