@@ -75,7 +75,9 @@ def client_block(pki, **changes):
 
 
 def good_cases(pki, out):
-    helm = dict(server_blocks(pki), client=client_block(pki), refresh_interval="2m",
+    worker = dict(cert_file=pki["admin"]["chain_path"], key_file=pki["admin"]["private_key_path"],
+                  client=dict(server_name=FRONTEND_NAME, root_ca_files=[pki["internode_ca"]]))
+    helm = dict(server_blocks(pki), system_worker=worker, client=client_block(pki), refresh_interval="2m",
                 kubernetes=dict(values_path=str(out / "values.yaml"), secrets_path=str(out / "secrets.yaml"), namespace="temporal"))
     return [
         ("companions", "temporal_tls_config", dict(client=client_block(
@@ -194,7 +196,8 @@ def test_companions_and_kubernetes(tmp_path, ca_factory, leaf_factory):
     for manifest in manifests:
         validate(manifest)
         assert manifest["metadata"]["namespace"] == "temporal"
-    for role, leaf in (("internode", pki["internode"]), ("frontend", pki["frontend"]), ("client", pki["admin"])):
+    assert sorted(secrets) == ["temporal-mtls-" + role for role in ("ca", "client", "frontend", "internode", "system-worker")]
+    for role, leaf in (("internode", pki["internode"]), ("frontend", pki["frontend"]), ("system-worker", pki["admin"]), ("client", pki["admin"])):
         secret = secrets["temporal-mtls-" + role]
         assert secret["type"] == "kubernetes.io/tls"
         assert base64.b64decode(secret["data"]["tls.crt"]) == Path(leaf["chain_path"]).read_bytes()
@@ -218,6 +221,7 @@ def test_companions_and_kubernetes(tmp_path, ca_factory, leaf_factory):
         assert key in secrets[volume_secret[mounts[directory]]]["data"], path
     assert tls["refreshInterval"] == "2m" and tls["internode"]["server"]["requireClientAuth"] is True
     assert tls["frontend"]["client"] == {"serverName": FRONTEND_NAME, "rootCaFiles": ["/etc/temporal/mtls/ca/servers.pem"]}
+    assert tls["systemWorker"]["certFile"] == "/etc/temporal/mtls/system-worker/tls.crt"
     assert server["dynamicConfig"] == {"system.enableRingpopTLS": [{"value": True}]}
     for component in ("web", "admintools"):
         validate(pod_of(values[component]))
