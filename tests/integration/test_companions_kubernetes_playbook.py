@@ -1,6 +1,7 @@
 """What else dials the frontend, and Kubernetes, through real ansible-playbook runs: the admin-tools and Web UI env
 files, the UI config's tls block, and the Helm values with the Secret manifests they mount. One run in check mode
-with --diff writes nothing and shows facts, never PEM; one run writes; a rerun changes and touches nothing. The
+with --diff writes nothing and shows facts, never PEM; one run writes; a rerun (also with return_rendered false, which
+leaves the rendered outputs out of the results) changes and touches nothing. The
 manifests and every fragment of the values that is a Kubernetes object are validated by kubernetes-validate, and
 each path server.config.tls names must be a key of a Secret mounted at its directory. Bad input fails naming the
 option, before anything is written."""
@@ -242,6 +243,10 @@ def test_companions_and_kubernetes(tmp_path, ca_factory, leaf_factory):
     assert not any(key in shown or base64.b64encode(key.encode()).decode() in shown for key in keys)
 
     before = snapshot(*outputs)
-    again, _output = run_cases(tmp_path, copy.deepcopy(cases))
-    assert not any(again[name]["changed"] for name, _module, _args in cases)
+    quiet = [(name + "_quiet", module, dict(copy.deepcopy(args), return_rendered=False)) for name, module, args in cases]
+    again, _output = run_cases(tmp_path, copy.deepcopy(cases) + quiet)
+    assert not any(result["changed"] for result in again.values())
     assert snapshot(*outputs) == before
+    rendered = ("admin_tools_env", "ui_env", "ui_tls", "helm_values", "kubernetes_secrets")
+    assert all(key in again["helm"] for key in ("helm_values", "kubernetes_secrets"))
+    assert not any(key in again[name + "_quiet"] for name, _module, _args in cases for key in rendered)
