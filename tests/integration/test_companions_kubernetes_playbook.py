@@ -1,10 +1,9 @@
 """What else dials the frontend, and Kubernetes, through real ansible-playbook runs: the admin-tools and Web UI env
 files, the UI config's tls block, and the Helm values with the Secret manifests they mount. One run in check mode
-with --diff writes nothing and shows facts, never PEM; one run writes; a rerun (also with return_rendered false, which
-leaves the rendered outputs out of the results) changes and touches nothing. The
-manifests and every fragment of the values that is a Kubernetes object are validated by kubernetes-validate, and
-each path server.config.tls names must be a key of a Secret mounted at its directory. Bad input fails naming the
-option, before anything is written."""
+with --diff writes nothing and shows facts, never PEM; one run writes; a rerun (also with return_rendered false,
+which leaves the rendered outputs out of the results) changes and touches nothing. The manifests and every fragment
+of the values that is a Kubernetes object are validated by kubernetes-validate, and each path server.config.tls names
+must be a key of a Secret mounted at its directory. Bad input fails naming the option, before anything is written."""
 
 from __future__ import annotations
 
