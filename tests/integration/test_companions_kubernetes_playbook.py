@@ -96,6 +96,8 @@ def bad_cases(pki, out):
     with_data = server_blocks(pki)
     with_data["internode"]["server"]["key_data"] = Path(pki["internode"]["private_key_path"]).read_text()
     del with_data["internode"]["server"]["key_file"]
+    no_internode_name = server_blocks(pki)
+    del no_internode_name["internode"]["client"]["server_name"]
     same_name = server_blocks(pki)
     same_name["frontend"]["client"]["root_ca_files"] = [pki["same_name_ca"]]
     return [
@@ -104,6 +106,7 @@ def bad_cases(pki, out):
         ("admin_embedded", "temporal_tls_config", dict(client=client_block(pki, embed=True, admin_tools_env_path=str(out / "bad-admin.env")))),
         ("helm_without_server_name", "temporal_tls_config", helm(client=client_block(pki, server_name=None))),
         ("helm_key_data", "temporal_tls_config", helm(**with_data)),
+        ("helm_without_internode_name", "temporal_tls_config", helm(**no_internode_name)),
         ("helm_same_ca_name", "temporal_tls_config", helm(**same_name)),
         ("helm_bad_prefix", "temporal_tls_config", helm(kubernetes=dict(values_path=str(out / "bad-values.yaml"), name_prefix="Temporal_TLS"))),
     ]
@@ -156,6 +159,7 @@ def test_companions_and_kubernetes(tmp_path, ca_factory, leaf_factory):
         "helm_without_server_name": "client.server_name: the chart's web and admin tools pods dial the frontend by the chart's own service address",
         "helm_key_data": "kubernetes: the Helm outputs mount files from Secrets, so they take *_file options only, without host overrides "
                          "or remote clusters; unset internode.server.key_data",
+        "helm_without_internode_name": "internode.client.server_name: in Kubernetes, peers dial each other's pod IP addresses",
         "helm_same_ca_name": "frontend.client.root_ca_files[0]: {0} and {1} have the same file name".format(pki["internode_ca"], pki["same_name_ca"]),
         "helm_bad_prefix": "kubernetes.name_prefix: 'Temporal_TLS' makes Secret and volume names",
     }

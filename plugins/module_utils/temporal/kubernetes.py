@@ -149,8 +149,9 @@ def load_manifests(text, path):
 
 def check_kubernetes(params, findings):
     """What the Helm outputs cannot carry, found with the other checks: inline PEM (a key in the values, or data that no
-    Secret mounts), the entries mounted under names the user picks (host overrides, remote clusters), and a client
-    profile without the name the chart's pods check."""
+    Secret mounts), the entries mounted under names the user picks (host overrides, remote clusters), and a dialler
+    (a peer node, the client profile) without the name it checks, since in a cluster it dials an address no
+    certificate names ahead of time."""
     options = ["remote_clusters"] if params.get("remote_clusters") else []
     if (params.get("frontend") or {}).get("host_overrides"):
         options.append("frontend.host_overrides")
@@ -166,6 +167,10 @@ def check_kubernetes(params, findings):
     if options:
         findings.error("kubernetes", "the Helm outputs mount files from Secrets, so they take *_file options only, without host overrides "
                                      "or remote clusters; unset {0}".format(", ".join(options)))
+    internode = params.get("internode") or {}
+    if (internode.get("server") or {}).get("key_file") and not (internode.get("client") or {}).get("server_name"):
+        findings.error("internode.client.server_name", "in Kubernetes, peers dial each other's pod IP addresses, which no certificate can "
+                                                       "list ahead of time, so the Helm outputs need the name they check")
     if client and params["kubernetes"]["clients"] and not client.get("server_name"):
         findings.error("client.server_name", "the chart's web and admin tools pods dial the frontend by the chart's own service address, "
                                              "so the Helm outputs need the name they check in its certificate")
