@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ansible_collections.mtls.temporal.plugins.modules import temporal_tls_config
-from conftest import harness
+from conftest import harness, temporal_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -102,9 +102,9 @@ def test_merge_into_the_servers_own_config(run_module, pki, tmp_path, dev_server
 
 
 def test_cli_dials_through_the_admin_tools_env_file(run_module, pki, leaf_factory, tmp_path, harness_dir, dev_server):
-    """The admin-tools env file drives the real CLI over mutual TLS to a front (Caddy) that requires a client
-    certificate from the root CA, in front of a real dev server. tdbg's TEMPORAL_CLI_* names alone are not what the
-    CLI reads, so with only those it dials in plaintext and fails."""
+    """The admin-tools env file drives the real CLI and the real tdbg over mutual TLS to a front (Caddy) that requires
+    a client certificate from the root CA, in front of a real dev server. Each reads its own names: with only the
+    other's, it dials in plaintext and fails."""
     root = pki["root"]["path"]
     frontend = leaf_factory("frontend", "frontend", pki["root"], dns_names=["frontend.temporal.test"])
     block = {"certFile": frontend["chain_path"], "keyFile": frontend["private_key_path"], "clientCaFiles": [root], "requireClientAuth": True}
@@ -120,3 +120,16 @@ def test_cli_dials_through_the_admin_tools_env_file(run_module, pki, leaf_factor
         tdbg_only = {name: value for name, value in variables.items() if name.startswith("TEMPORAL_CLI_")}
         refused = harness.cli_describe(front.address, env_vars=tdbg_only)
         assert not refused.ok and "requires TLS" in refused.detail, refused
+        # tdbg (the server's own build, as the cluster tests use it) through the same file by its names alone, and
+        # not by the CLI's: without its own names it dials in plaintext, which the front does not speak.
+        gossip = tdbg_gossip(tdbg_only)
+        assert gossip.returncode == 0 and '"member_count"' in gossip.stdout, gossip.stderr[-2000:]
+        cli_only = {name: value for name, value in variables.items() if not name.startswith("TEMPORAL_CLI_")}
+        plaintext = tdbg_gossip(dict(cli_only, TEMPORAL_CLI_ADDRESS=front.address))
+        assert plaintext.returncode != 0 and "connection error" in plaintext.stderr, plaintext.stderr[-2000:]
+
+
+def tdbg_gossip(variables):
+    tdbg = str(temporal_cluster.server_binaries() / "tdbg")
+    return subprocess.run([tdbg, "membership", "list-gossip"], capture_output=True, text=True, timeout=60,
+                          env=harness._clean_env(variables), check=False)
