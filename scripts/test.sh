@@ -17,5 +17,7 @@ done
 # The real Temporal server of the cluster tests, built once per pinned version into the user's cache; its progress
 # shows here rather than inside a test.
 scripts/temporal-server.sh >/dev/null
+# The Web UI server, read by the test of the UI config the module renders; built the same way.
+scripts/ui-server.sh >/dev/null
 export PATH="$repo/.venv/bin:$PATH"
 exec python -m pytest -n 2 --dist loadfile "$@"

@@ -17,6 +17,10 @@ description:
     reads, failing on whatever that template cannot express instead of dropping it.
   - Renders a client profile into C(temporal.toml) (the Temporal CLI and SDKs read it) without losing the
     file's other profiles, and the same settings as C(TEMPORAL_*) client env variables.
+  - Renders the same profile for the other clients of the frontend, checked the same way, namely the admin-tools
+    image's env file (the C(temporal) CLI and C(tdbg)) and the Web UI server's env file or config file C(tls) block.
+  - Renders Helm values for the Temporal chart (C(server.config.tls) naming the mounted files, the volumes that mount
+    them, and the web and admin tools pods' env) and the C(kubernetes.io/tls) and Opaque Secret manifests they mount.
   - Before writing anything, refuses what the server rejects at startup (a file and its data both set, empty
     CA entries, an empty host override key) and, unless relaxed with O(relaxed_checks), what it accepts
     silently but does not do what it seems to (a listener without a key stays plaintext, internode clients
@@ -312,13 +316,83 @@ options:
       env_path:
         description: Write the profile as C(TEMPORAL_*) variables (paths only).
         type: path
+      admin_tools_env_path:
+        description:
+          - Write the profile as the admin-tools image's variables (paths only), the C(TEMPORAL_*) variables of
+            the C(temporal) CLI and the C(TEMPORAL_CLI_*) variables C(tdbg) reads.
+          - The CLI's legacy C(TEMPORAL_TLS_CERT), C(TEMPORAL_TLS_KEY) and C(TEMPORAL_TLS_CA) are never written,
+            since they override any profile when set.
+        type: path
+        version_added: 0.1.0
+      ui_env_path:
+        description:
+          - Write the profile as the Web UI server image's variables (paths only), namely C(TEMPORAL_ADDRESS),
+            C(TEMPORAL_TLS_CA), C(TEMPORAL_TLS_CERT), C(TEMPORAL_TLS_KEY), C(TEMPORAL_TLS_SERVER_NAME) and
+            C(TEMPORAL_TLS_ENABLE_HOST_VERIFICATION).
+          - Needs O(client.ca_file), since the UI server refuses TLS settings without a CA. Host verification is
+            written as V(true) unless O(client.disable_host_verification), because the UI's default skips it.
+        type: path
+        version_added: 0.1.0
+      ui_config_path:
+        description:
+          - The Web UI server's config file to merge the profile into, as its C(temporalGrpcAddress) and its
+            C(tls) block (C(caFile), C(certFile), C(keyFile), C(serverName), C(enableHostVerification); with
+            O(client.embed) the C(caData), C(certData) and C(keyData) forms, base64 of the PEM, and the file
+            is written with mode C(0600)). Other keys are kept, comments included.
+          - Needs O(client.ca_file), as O(client.ui_env_path) does.
+        type: path
+        version_added: 0.1.0
+  kubernetes:
+    description:
+      - Helm values for the Temporal chart (C(temporalio/helm-charts)) and the Secret manifests they mount, from
+        O(internode), O(frontend), O(system_worker), O(refresh_interval), O(expiration_checks) and O(client).
+      - Each certificate and key pair (O(internode.server), O(frontend.server), O(system_worker), O(client)) becomes a
+        C(kubernetes.io/tls) Secret, and every CA bundle a key of one Opaque Secret named after its file. The values
+        mount them with C(additionalVolumes) and C(additionalVolumeMounts) under O(kubernetes.mount_dir), and name
+        the mounted paths in C(server.config.tls), rendered and checked as for O(config_path).
+      - With internode TLS on, C(server.dynamicConfig) turns on C(system.enableRingpopTLS).
+      - The client profile becomes the C(additionalEnv) of the chart's C(web) and C(admintools) pods, which dial
+        the chart's frontend service, so O(client.server_name) is required.
+      - Takes C(*_file) options only, without O(frontend.host_overrides), O(remote_clusters) or O(embed).
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      values_path:
+        description: The values file to write (whole; pass it to C(helm) with C(-f)). It holds paths, never key material.
+        type: path
+      secrets_path:
+        description:
+          - The Secret manifests to write, one YAML document each. They hold the keys, so the file is written with
+            mode C(0600) and never shown; results and diffs show each certificate's facts.
+        type: path
+      namespace:
+        description: The Secrets' C(metadata.namespace); unset leaves it to C(kubectl apply -n).
+        type: str
+      name_prefix:
+        description: Secret and volume names are V(<prefix>-internode), V(<prefix>-frontend), V(<prefix>-system-worker), V(<prefix>-client) and V(<prefix>-ca).
+        type: str
+        default: temporal-mtls
+      mount_dir:
+        description:
+          - Where the pods see the Secrets, one directory per Secret (C(<mount_dir>/internode/tls.crt),
+            C(<mount_dir>/ca/<file name>)).
+          - Apart from the chart's own C(server.tls) mounts (C(/etc/temporal/tls/...)), so both can coexist.
+        type: str
+        default: /etc/temporal/mtls
+      clients:
+        description: The chart's components that get O(client) as their TLS env and mounts.
+        type: list
+        elements: str
+        choices: [web, admintools]
+        default: [web, admintools]
   backup:
     description: Keep each replaced file as a timestamped copy next to it.
     type: bool
     default: false
   return_rendered:
     description:
-      - Return the rendered blocks (RV(tls), RV(server_env), RV(client_profile) and RV(client_env)).
+      - Return the rendered blocks (RV(tls), RV(server_env), RV(client_profile), RV(client_env), RV(admin_tools_env),
+        RV(ui_env), RV(ui_tls), RV(helm_values) and RV(kubernetes_secrets)).
       - V(false) leaves them out, so a result registered for every host of a large fleet stays small; the files
         are written and checked the same either way. Below C(-vvv) it also leaves out the echo of the module's
         arguments (C(invocation)), which the controller would otherwise hold for every host until the task is done.
@@ -403,6 +477,37 @@ EXAMPLES = r"""
       ca_file: /srv/worker/servers-ca.pem
       toml_path: /srv/worker/.config/temporalio/temporal.toml
       env_path: /srv/worker/temporal.env
+
+- name: Helm values and Secret manifests for the Temporal chart, the web UI and admin tools included
+  mtls.temporal.temporal_tls_config:
+    kubernetes:
+      values_path: /srv/deploy/temporal-mtls-values.yaml
+      secrets_path: /srv/deploy/temporal-mtls-secrets.yaml
+      namespace: temporal
+    internode:
+      server:
+        cert_file: /srv/pki/internode-chain.pem
+        key_file: /srv/pki/internode.key
+        client_ca_files: [/srv/pki/internode-ca.pem]
+        require_client_auth: true
+      client:
+        server_name: internode.temporal.example.com
+        root_ca_files: [/srv/pki/internode-ca.pem]
+    frontend:
+      server:
+        cert_file: /srv/pki/frontend-chain.pem
+        key_file: /srv/pki/frontend.key
+        client_ca_files: [/srv/pki/frontend-clients-ca.pem]
+        require_client_auth: true
+      client:
+        server_name: frontend.temporal.example.com
+        root_ca_files: [/srv/pki/internode-ca.pem]
+    client:
+      address: temporal-frontend:7233
+      server_name: frontend.temporal.example.com
+      cert_file: /srv/pki/admin-chain.pem
+      key_file: /srv/pki/admin.key
+      ca_file: /srv/pki/server-roots.pem
 """
 
 RETURN = r"""
@@ -429,6 +534,32 @@ client_env:
   returned: when O(client) is set without O(client.embed), unless O(return_rendered=false)
   type: dict
   sample: {TEMPORAL_ADDRESS: "temporal.example.com:7233", TEMPORAL_TLS_CLIENT_CERT_PATH: /srv/worker/client.pem}
+admin_tools_env:
+  description: The admin-tools variables written to O(client.admin_tools_env_path).
+  returned: when O(client.admin_tools_env_path) is set, unless O(return_rendered=false)
+  type: dict
+  sample: {TEMPORAL_ADDRESS: "temporal.example.com:7233", TEMPORAL_CLI_TLS_CERT: /srv/admin/client.pem}
+ui_env:
+  description: The Web UI variables written to O(client.ui_env_path).
+  returned: when O(client.ui_env_path) is set, unless O(return_rendered=false)
+  type: dict
+  sample: {TEMPORAL_TLS_CA: /srv/ui/ca.pem, TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: "true"}
+ui_tls:
+  description: The C(tls) block merged into O(client.ui_config_path), with C(keyData) replaced by C(<hidden>).
+  returned: when O(client.ui_config_path) is set, unless O(return_rendered=false)
+  type: dict
+  sample: {caFile: /srv/ui/ca.pem, serverName: frontend.temporal.example.com, enableHostVerification: true}
+helm_values:
+  description: The Helm values written to O(kubernetes.values_path) (paths only).
+  returned: when O(kubernetes) is set, unless O(return_rendered=false)
+  type: dict
+  sample: {server: {config: {tls: {refreshInterval: 1m}}}}
+kubernetes_secrets:
+  description: Each Secret of O(kubernetes.secrets_path) as its name, type and, per key, the certificates' facts or C(<hidden>).
+  returned: when O(kubernetes) is set, unless O(return_rendered=false)
+  type: list
+  elements: dict
+  sample: [{name: temporal-mtls-frontend, type: kubernetes.io/tls, data: {tls.key: <hidden>}}]
 restart_required:
   description: Whether the Temporal server must restart to apply what changed (hot reload cannot).
   returned: always
@@ -475,6 +606,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     EXPIRATION_SPEC,
     FRONTEND_SPEC,
     GROUP_SPEC,
+    KUBERNETES_SPEC,
     WORKER_SPEC,
 )
 
@@ -497,6 +629,7 @@ OPTIONS = Options(dict(
     changed_files=dict(type="list", elements="path", default=[]),
     unchanged_first_certificate=dict(type="list", elements="path", default=[]),
     client=dict(type="dict", options=CLIENT_PROFILE_SPEC),
+    kubernetes=dict(type="dict", options=KUBERNETES_SPEC),
     backup=dict(type="bool", default=False),
     return_rendered=dict(type="bool", default=True),
 ))

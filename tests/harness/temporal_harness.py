@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -132,6 +134,33 @@ class DevServer(Listener):
                 return
             time.sleep(0.1)
         raise RuntimeError("the dev server on {0} did not serve the default namespace in {1}s".format(self.address, timeout))
+
+
+def ui_server_binary():
+    """The real Web UI server, built once per pinned version (scripts/ui-server.sh)."""
+    proc = subprocess.run([str(HERE.parent.parent / "scripts" / "ui-server.sh")], stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+class UIServer(Listener):
+    """The Web UI server on root/config/development.yaml, which must set host 127.0.0.1 and port (self.port)."""
+
+    # It keeps no state worth a clean shutdown, and takes its time over SIGTERM.
+    grace = 1
+
+    def __init__(self, root, port):
+        self.port = port
+        args = [ui_server_binary(), "--root", str(root), "--config", "config", "--env", "development", "start"]
+        super().__init__(args, Path(root) / "ui-server.log")
+        self.wait_until_serving()
+
+    def get(self, path):
+        """(status, body) of an HTTP GET on the UI server."""
+        try:
+            with urllib.request.urlopen("http://{0}{1}".format(self.address, path), timeout=CALL_TIMEOUT) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
 
 
 def dev_server_config(workdir, timeout=60.0, max_lines=20000, poll=0.1):

@@ -30,7 +30,7 @@ def test_build_install_and_document(tmp_path):
         names = archive.getnames()
     assert "plugins/modules/temporal_ca.py" in names and "plugins/module_utils/x509/leaf.py" in names
     for unwanted in (".collections", "ansible.cfg", ".venv", "demo-output", ".ci", "scripts", "benchmarks", "tests/harness",
-                     "tests/temporal_server", "pyproject.toml", "test-requirements.txt", ".gitignore", ".gitattributes", ".yamllint"):
+                     "tests/temporal_server", "tests/ui_server", "pyproject.toml", "test-requirements.txt", ".gitignore", ".gitattributes", ".yamllint"):
         assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), unwanted
     assert not [n for n in names if "__pycache__" in n.split("/") or "node_modules" in n.split("/")]
 

@@ -10,6 +10,11 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     ROOT_KEYS,
     SERVER_ENV_VARIABLES,
     SERVER_KEYS,
+    TDBG_ENV,
+    UI_ADDRESS,
+    UI_DATA_KEYS,
+    UI_HOST_VERIFICATION,
+    UI_TLS_KEYS,
     WORKER_KEYS,
 )
 from conftest import REPO
@@ -32,6 +37,16 @@ def test_every_env_variable_and_client_key_is_listed():
         assert "`client.{0}`".format(option) in PAGE and "`{0}`".format(variable) in PAGE and key in PAGE
 
 
+def test_every_admin_tools_and_ui_name_is_listed():
+    for option, variable in TDBG_ENV:
+        assert "| `client.{0}` | `{1}` |".format(option, variable) in PAGE, variable
+    for option, key, variable in UI_TLS_KEYS:
+        data = " (`tls.{0}` with `embed`)".format(UI_DATA_KEYS[key]) if key in UI_DATA_KEYS else ""
+        assert "| `client.{0}` | `tls.{1}`{2} | `{3}` |".format(option, key, data, variable) in PAGE, variable
+    assert "| `client.address` | `{0}` | `{1}` |".format(*UI_ADDRESS) in PAGE
+    assert "| `tls.{0}` | `{1}` |".format(*UI_HOST_VERIFICATION) in PAGE
+
+
 def test_every_trap_is_explained():
     for trap in TRAPS:
         assert "| `{0}` |".format(trap) in PAGE
@@ -50,6 +65,9 @@ def test_every_module_option_is_on_the_page():
         assert "`{0}`".format(name) in PAGE, name
     for name in options["client"]["suboptions"]:
         assert "`client.{0}`".format(name) in PAGE, name
+    kubernetes_page = (REPO / "docs" / "kubernetes.md").read_text()
+    for name in options["kubernetes"]["suboptions"]:
+        assert "`kubernetes.{0}`".format(name) in kubernetes_page, name
     for name in ("node_addresses", "check_files", "relaxed_checks", "changed_files", "backup", "client.profile", "client.toml_path", "client.env_path"):
         assert "- `{0}`".format(name) in module_only, name
     assert "`ca_bundle_order`" in module_only

@@ -22,9 +22,18 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.yaml_merge impo
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.checks import advertised_addresses, check_client, check_files
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.kubernetes import (
+    check_kubernetes,
+    helm_outputs,
+    load_manifests,
+    manifests_text,
+    secrets_view,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs import (
+    admin_tools_env,
     client_profile,
     diff_env_text,
+    diff_ui,
     diff_profile,
     diff_tls,
     env_file_text,
@@ -32,8 +41,11 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.outputs imp
     mask_profile,
     mask_tls,
     merge_profile,
+    merge_ui_tls,
     server_env,
     server_env_gaps,
+    ui_env,
+    ui_tls,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.render import Findings, keep_unrendered, render_global_tls, server_enabled
 from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
@@ -42,13 +54,17 @@ from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema impo
     KEY,
     RINGPOP_TLS,
     RINGPOP_TLS_ON,
+    UI_ADDRESS,
+    UI_DATA_KEYS,
     secrets_of_entries,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import utcnow
 
 
 # What return_rendered=false leaves out of the result.
-RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env")
+RENDERED_RESULTS = ("tls", "server_env", "client_profile", "client_env", "admin_tools_env", "ui_env", "ui_tls", "helm_values", "kubernetes_secrets")
+# The outputs of a client profile for the other clients of the frontend, besides toml_path and env_path.
+CLIENT_COMPANIONS = ("admin_tools_env_path", "ui_env_path", "ui_config_path")
 
 
 class TLSConfigBackend(Backend):
@@ -56,10 +72,13 @@ class TLSConfigBackend(Backend):
         self.params = params
         self.now = now or utcnow()
         client = params.get("client") or {}
+        kubernetes = params.get("kubernetes") or {}
         self.outputs = [("config_path", params.get("config_path")), ("env_path", params.get("env_path")),
                         ("client.toml_path", client.get("toml_path")), ("client.env_path", client.get("env_path"))]
+        self.outputs += [("client." + name, client.get(name)) for name in CLIENT_COMPANIONS]
+        self.outputs += [("kubernetes.values_path", kubernetes.get("values_path")), ("kubernetes.secrets_path", kubernetes.get("secrets_path"))]
         # The outputs that hold a private key, written or not: their mode is 0600 whatever the mode option says.
-        self.private = set()
+        self.private = {kubernetes["secrets_path"]} if kubernetes.get("secrets_path") else set()
         server_config = _existing_config(params.get("config_path"))
         self.dynamic_config_path = params.get("dynamic_config_path") or _dynamic_config_file(server_config)
         # What peers dial, by the server config: checked against the internode certificate when no server_name is set.
@@ -90,6 +109,8 @@ class TLSConfigBackend(Backend):
             server_changed |= self._stage_env(plan, "env_path", p["env_path"], env)
         if p.get("client"):
             self._client(plan, p["client"])
+        if p.get("kubernetes"):
+            self._kubernetes(plan, p["kubernetes"])
         reasons = self._restart_reasons(server_changed, tls, renderer)
         if _ringpop_needed(tls) and self.dynamic_config_path and self._ringpop(plan):
             self._check_ringpop_restart(plan)
@@ -113,7 +134,11 @@ class TLSConfigBackend(Backend):
         tls, renderer = render_global_tls(p, findings) if server_wanted else ({}, None)
         if p.get("client"):
             check_client(p, findings, self.now)
-        if _ringpop_needed(tls) and not self.dynamic_config_path:
+        if p.get("kubernetes"):
+            check_kubernetes(p, findings)
+        # The Helm values carry the dynamic config themselves; a node's config or env file needs the file named.
+        helm_only = (p.get("kubernetes") or {}).get("values_path") and not (p.get("config_path") or p.get("env_path"))
+        if _ringpop_needed(tls) and not self.dynamic_config_path and not helm_only:
             findings.trap("ringpop_plaintext", "internode",
                           "no dynamic config file is known: set dynamic_config_path, or an absolute dynamicConfigClient.filepath in config_path")
         unchecked = check_files(p, findings, self.now, self.dialled) if (p.get("check_files") and server_wanted) else []
@@ -207,6 +232,62 @@ class TLSConfigBackend(Backend):
         if client.get("env_path"):
             # Paths only (embed is refused above): never private.
             self._stage_env(plan, "client.env_path", client["env_path"], env)
+        self._companions(plan, client)
+
+    def _companions(self, plan, client):
+        """The client profile for the admin tools and the Web UI server."""
+        if client.get("embed") and (client.get("admin_tools_env_path") or client.get("ui_env_path")):
+            option = "client.admin_tools_env_path" if client.get("admin_tools_env_path") else "client.ui_env_path"
+            raise PKIError(option, "PEM text does not survive env files intact; use paths (embed: false) with env files")
+        if client.get("admin_tools_env_path"):
+            env = admin_tools_env(client)
+            plan.result["admin_tools_env"] = dict(env)
+            self._stage_env(plan, "client.admin_tools_env_path", client["admin_tools_env_path"], env)
+        if client.get("ui_env_path"):
+            env = ui_env(client)
+            plan.result["ui_env"] = dict(env)
+            self._stage_env(plan, "client.ui_env_path", client["ui_env_path"], env)
+        if client.get("ui_config_path"):
+            self._ui_config(plan, client)
+
+    def _ui_config(self, plan, client):
+        """Merge the profile into the Web UI server's config file: its tls block and the address it dials."""
+        path, option = client["ui_config_path"], "client.ui_config_path"
+        tls = ui_tls(client)
+        if UI_DATA_KEYS["keyFile"] in tls:
+            self.private.add(path)
+        old = read_optional(path, option)
+        text = old.decode("utf-8") if old is not None else ""
+        document = load_mapping(text, option, path)
+        tls = merge_ui_tls(document.get("tls"), tls, option, plan.warnings)
+        plan.result["ui_tls"] = mask_tls(tls)
+        before = {key: document[key] for key in (UI_ADDRESS[0], "tls") if key in document}
+        after = {UI_ADDRESS[0]: client["address"], "tls": tls}
+        if before == after and old is not None:
+            return
+        new_text, kept = merge_top_level(text, UI_ADDRESS[0], client["address"], option, path)
+        new_text, kept_tls = merge_top_level(new_text, "tls", tls, option, path)
+        if not (kept and kept_tls):
+            plan.warnings.append("{0}: {1}'s layout could not be kept; it was rewritten whole, without its comments".format(option, path))
+        self._stage(plan, option, path, new_text, old, dump_block(diff_ui(before)) if before else "", dump_block(diff_ui(after)))
+
+    def _kubernetes(self, plan, options):
+        """The Helm values and the Secret manifests they mount."""
+        if not (options.get("values_path") or options.get("secrets_path")):
+            raise PKIError("kubernetes", "set values_path, secrets_path or both")
+        values, values_text, manifests = helm_outputs(self.params)
+        plan.result["helm_values"] = values
+        plan.result["kubernetes_secrets"] = secrets_view(manifests)
+        if options.get("values_path"):
+            path = options["values_path"]
+            old = read_optional(path, "kubernetes.values_path")
+            self._stage(plan, "kubernetes.values_path", path, values_text, old, old.decode("utf-8") if old else "", values_text)
+        if options.get("secrets_path"):
+            path = options["secrets_path"]
+            old = read_optional(path, "kubernetes.secrets_path")
+            before = secrets_view(load_manifests(old.decode("utf-8"), path)) if old else None
+            self._stage(plan, "kubernetes.secrets_path", path, manifests_text(manifests), old,
+                        dump_block(before) if before else "", dump_block(plan.result["kubernetes_secrets"]))
 
     def _restart_reasons(self, server_changed, tls, renderer):
         reasons = []

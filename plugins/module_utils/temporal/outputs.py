@@ -15,7 +15,19 @@ import re
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.toml import BARE_KEY
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
-from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import CLIENT_DATA_KEYS, CLIENT_PROFILE_KEYS, EXPIRATION_KEYS, KEY, SERVER_ENV
+from ansible_collections.mtls.temporal.plugins.module_utils.temporal.schema import (
+    CLIENT_DATA_KEYS,
+    CLIENT_PROFILE_KEYS,
+    EXPIRATION_KEYS,
+    KEY,
+    SERVER_ENV,
+    TDBG_ENV,
+    UI_ADDRESS,
+    UI_DATA_KEYS,
+    UI_HOST_VERIFICATION,
+    UI_TLS_BLOCK,
+    UI_TLS_KEYS,
+)
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_host_name
 
 HIDDEN = "<hidden>"
@@ -198,6 +210,60 @@ def client_profile(client, option="client"):
     return profile, (None if client.get("embed") else env)
 
 
+def _check_ui_client(client, option):
+    if not client.get("ca_file"):
+        raise PKIError(option + ".ca_file", "the Web UI server refuses TLS settings without a CA (caFile or caData), so its outputs need one")
+
+
+def ui_tls(client, option="client"):
+    """The Web UI server's tls block for a client profile: paths, or with client.embed base64 of each file's PEM
+    (read where the module runs). Host verification is written out, since the UI's default skips it."""
+    _check_ui_client(client, option)
+    tls = {}
+    for opt, key, _var in UI_TLS_KEYS:
+        value = client.get(opt)
+        if not value:
+            continue
+        if client.get("embed") and key in UI_DATA_KEYS:
+            tls[UI_DATA_KEYS[key]] = base64.b64encode(read_required(value, "{0}.{1}".format(option, opt))).decode("ascii")
+        else:
+            tls[key] = value
+    tls[UI_HOST_VERIFICATION[0]] = not client.get("disable_host_verification")
+    return tls
+
+
+def ui_env(client, option="client", address=True):
+    """The Web UI image's variables for a client profile (paths only). address: include TEMPORAL_ADDRESS."""
+    _check_ui_client(client, option)
+    env = {UI_ADDRESS[1]: client["address"]} if address else {}
+    for opt, _key, var in UI_TLS_KEYS:
+        if client.get(opt):
+            env[var] = client[opt]
+    env[UI_HOST_VERIFICATION[1]] = "false" if client.get("disable_host_verification") else "true"
+    return env
+
+
+def merge_ui_tls(old, tls, option, warnings):
+    """The UI config's tls block: tls, plus the keys of the old block that the UI does not read (kept, and named)."""
+    kept = {key: value for key, value in (old or {}).items() if key not in UI_TLS_BLOCK} if isinstance(old, dict) else {}
+    for key in kept:
+        warnings.append("{0}: tls.{1} is not a key the Web UI server reads, so it has no effect; kept as it was".format(option, key))
+    return dict(tls, **kept)
+
+
+def admin_tools_env(client, option="client", address=True):
+    """The admin-tools image's variables for a client profile (paths only): the temporal CLI's, then tdbg's."""
+    env = dict(client_profile(dict(client, embed=False), option)[1])
+    for opt, var in TDBG_ENV:
+        value = client.get(opt)
+        if value not in (None, False, ""):
+            env[var] = "true" if value is True else value
+    if not address:
+        for var in [v for o, _table, _key, v in CLIENT_PROFILE_KEYS if o == "address"] + [v for o, v in TDBG_ENV if o == "address"]:
+            env.pop(var)
+    return env
+
+
 def merge_profile(document, name, profile):
     """document with [profile.name] replaced by profile, keeping the other profiles and the keys of this
     one that the module does not manage (grpc_meta, codec, api_key, ...)."""
@@ -275,3 +341,11 @@ def diff_env_text(text):
             line = "{0}={1}\n".format(name, pem_fact(value, True))
         out.append(line)
     return "".join(out)
+
+
+def diff_ui(value):
+    """A Web UI config (address and tls block) for --diff: key data hidden, embedded certificates shown as facts."""
+    if isinstance(value, dict):
+        return {k: (HIDDEN if k == UI_DATA_KEYS["keyFile"] else pem_fact(v, True) if k in (UI_DATA_KEYS["certFile"], UI_DATA_KEYS["caFile"]) else diff_ui(v))
+                for k, v in value.items()}
+    return value

@@ -173,6 +173,55 @@ CLIENT_DATA_KEYS = dict(
     server_ca_cert_path="server_ca_cert_data",
 )
 
+# What else dials the frontend with a client profile's material, by client option. The Web UI server
+# (temporalio/ui-server: server/config/config.go TLS, docker/config-template.yaml): its config file key and the image's
+# env variable. Its *Data forms hold base64 of the PEM, and enableHostVerification defaults to false, which skips every
+# check of the server certificate (InsecureSkipVerify), so it is always written.
+UI_ADDRESS = ("temporalGrpcAddress", "TEMPORAL_ADDRESS")
+UI_TLS_KEYS = (
+    ("ca_file", "caFile", "TEMPORAL_TLS_CA"),
+    ("cert_file", "certFile", "TEMPORAL_TLS_CERT"),
+    ("key_file", "keyFile", "TEMPORAL_TLS_KEY"),
+    ("server_name", "serverName", "TEMPORAL_TLS_SERVER_NAME"),
+)
+UI_DATA_KEYS = dict(caFile="caData", certFile="certData", keyFile="keyData")
+UI_HOST_VERIFICATION = ("enableHostVerification", "TEMPORAL_TLS_ENABLE_HOST_VERIFICATION")
+# Every key of the UI config's tls block (anything else there the UI ignores).
+UI_TLS_BLOCK = tuple(key for _option, key, _var in UI_TLS_KEYS) + tuple(UI_DATA_KEYS.values()) + (UI_HOST_VERIFICATION[0],)
+# The admin-tools image: the temporal CLI reads the envconfig variables of CLIENT_PROFILE_KEYS; tdbg (tools/tdbg/app.go)
+# still reads the tctl-era TEMPORAL_CLI_* names. The CLI's own legacy TEMPORAL_TLS_CERT/KEY/CA override its profile
+# when set, so they are never written.
+TDBG_ENV = (
+    ("address", "TEMPORAL_CLI_ADDRESS"),
+    ("namespace", "TEMPORAL_CLI_NAMESPACE"),
+    ("cert_file", "TEMPORAL_CLI_TLS_CERT"),
+    ("key_file", "TEMPORAL_CLI_TLS_KEY"),
+    ("ca_file", "TEMPORAL_CLI_TLS_CA"),
+    ("server_name", "TEMPORAL_CLI_TLS_SERVER_NAME"),
+    ("disable_host_verification", "TEMPORAL_CLI_TLS_DISABLE_HOST_VERIFICATION"),
+)
+
+# The Temporal Helm chart (temporalio/helm-charts, charts/temporal, 1.6.0 and main): the values it reads. server.config.tls
+# is written as the server's global.tls (merged over what its server.tls stanza generates, on main), server.dynamicConfig
+# is the dynamic config file, and each component mounts additionalVolumes by additionalVolumeMounts and adds
+# additionalEnv to its container.
+HELM_SERVER_TLS = ("server", "config", "tls")
+HELM_DYNAMIC_CONFIG = ("server", "dynamicConfig")
+HELM_VOLUMES = "additionalVolumes"
+HELM_MOUNTS = "additionalVolumeMounts"
+HELM_ENV = "additionalEnv"
+HELM_CLIENTS = ("web", "admintools")
+# A kubernetes.io/tls Secret's keys (the API server requires both).
+TLS_SECRET = dict(cert="tls.crt", key="tls.key")
+KUBERNETES_SPEC = dict(
+    values_path=dict(type="path"),
+    secrets_path=dict(type="path"),
+    namespace=dict(type="str"),
+    name_prefix=dict(type="str", default="temporal-mtls"),
+    mount_dir=dict(type="str", default="/etc/temporal/mtls"),
+    clients=dict(type="list", elements="str", choices=list(HELM_CLIENTS), default=list(HELM_CLIENTS)),
+)
+
 CLIENT_PROFILE_SPEC = dict(
     profile=dict(type="str", default="default"),
     address=dict(type="str", required=True),
@@ -186,6 +235,9 @@ CLIENT_PROFILE_SPEC = dict(
     embed=dict(type="bool", default=False),
     toml_path=dict(type="path"),
     env_path=dict(type="path"),
+    admin_tools_env_path=dict(type="path"),
+    ui_env_path=dict(type="path"),
+    ui_config_path=dict(type="path"),
 )
 
 # The free-form entries of frontend.host_overrides ("server") and remote_clusters ("group"), by kind.

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prints the path of the real Temporal Web UI server (ui-server), built from the module pinned in tests/ui_server at
+# its version, into the user's cache (outside the checkout). Later calls reuse it and return at once; a new pin
+# (go.mod/go.sum) builds a new one.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+module="$repo/tests/ui_server"
+version="$(awk '$1 == "github.com/temporalio/ui-server/v2" {print $2}' "$module/go.mod")"
+pin="$(cat "$module/go.mod" "$module/go.sum" | sha256sum | cut -c1-12)"
+# shellcheck source=scripts/cache-root.sh
+. "$repo/scripts/cache-root.sh"
+out="$cache/ui-server-$version-$pin"
+if [ -x "$out/ui-server" ]; then
+    echo "$out/ui-server"
+    exit 0
+fi
+if ! command -v go >/dev/null 2>&1; then
+    echo "ui-server.sh: no go on PATH; the Web UI server is built with Go >= $(awk '$1 == "go" {print $2}' "$module/go.mod")" >&2
+    exit 1
+fi
+# The pinned release builds with the installed Go, statically, without switching toolchains.
+export GOTOOLCHAIN=local CGO_ENABLED=0
+echo "==> building ui-server $version into $out (first time only)" >&2
+rm -rf "$out.partial"
+mkdir -p "$out.partial"
+(cd "$module" && go build -mod=readonly -trimpath -ldflags='-s -w' -o "$out.partial/ui-server" github.com/temporalio/ui-server/v2/cmd/server) >&2
+mv "$out.partial" "$out"
+echo "$out/ui-server"
