@@ -15,12 +15,7 @@ if [ -x "$out/go-worker" ]; then
     echo "$out/go-worker"
     exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-    echo "go-client.sh: no go on PATH; the Go SDK client needs Go >= $(awk '$1 == "go" {print $2}' "$module/go.mod")" >&2
-    exit 1
-fi
-# The go command must not switch toolchains or use cgo: the pinned SDK builds with the installed Go, statically.
-export GOTOOLCHAIN=local CGO_ENABLED=0
+go_for go-client.sh "$module"
 started=$(date +%s)
 echo "==> building the Go SDK client into $out (first time only)" >&2
 mkdir -p "$cache"

@@ -15,12 +15,7 @@ if [ -x "$out/temporal-server" ] && [ -x "$out/tdbg" ]; then
     echo "$out"
     exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-    echo "temporal-server.sh: no go on PATH; the real Temporal server is built with Go >= $(awk '$1 == "go" {print $2}' "$module/go.mod")" >&2
-    exit 1
-fi
-# The go command must not switch toolchains or use cgo: the pinned release builds with the installed Go, statically.
-export GOTOOLCHAIN=local CGO_ENABLED=0
+go_for temporal-server.sh "$module"
 started=$(date +%s)
 echo "==> building temporal-server $version and tdbg into $out (first time only: about 5 minutes on 2 cores)" >&2
 rm -rf "$out.partial"

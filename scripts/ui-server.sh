@@ -14,12 +14,7 @@ if [ -x "$out/ui-server" ]; then
     echo "$out/ui-server"
     exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-    echo "ui-server.sh: no go on PATH; the Web UI server is built with Go >= $(awk '$1 == "go" {print $2}' "$module/go.mod")" >&2
-    exit 1
-fi
-# The pinned release builds with the installed Go, statically, without switching toolchains.
-export GOTOOLCHAIN=local CGO_ENABLED=0
+go_for ui-server.sh "$module"
 echo "==> building ui-server $version into $out (first time only)" >&2
 rm -rf "$out.partial"
 mkdir -p "$out.partial"

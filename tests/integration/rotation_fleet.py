@@ -38,6 +38,18 @@ def inventory(root):
     }}
 
 
+def counting_restarts(root):
+    """Variables under which server_tls manages the nodes' service, each restart appending a line to <node>/restarts."""
+    return dict(server_tls_manage_service=True,
+                server_tls_restart_command=["sh", "-c", "echo restarted >> " + str(root) + "/{{ inventory_hostname }}/restarts"])
+
+
+def restarts(root):
+    """{node: how many times counting_restarts restarted it}."""
+    return {node: len((root / node / "restarts").read_text().splitlines()) if (root / node / "restarts").exists() else 0
+            for node in ("node1", "node2")}
+
+
 HOSTS = ("localhost", "node1", "node2", "worker1")
 CA_NAMES = ("root-ca", "servers-ca", "clients-ca", "clients-accounting-ca")
 # Each bundle's CAs, as the pki role writes them, and where the fleet gets a copy.

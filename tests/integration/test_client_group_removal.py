@@ -8,7 +8,7 @@ import json
 import pytest
 from cryptography import x509
 
-from rotation_fleet import cas, inventory, play
+from rotation_fleet import cas, counting_restarts, inventory, play, restarts
 
 pytestmark = pytest.mark.slow
 REASON = "CA bundles changed behind an unchanged first certificate"
@@ -21,15 +21,9 @@ def write_inventory(root, groups):
     spec["all"]["vars"].update(
         pki_client_groups=[{"name": name} for name in groups],
         client_certs_identities=[{"name": "payments"}, {"name": "billing", "host": "worker1", "client_group": "audit"}],
-        server_tls_manage_service=True,
-        server_tls_restart_command=["sh", "-c", "echo restarted >> " + str(root) + "/{{ inventory_hostname }}/restarts"],
+        **counting_restarts(root),
     )
     (root / "inventory.json").write_text(json.dumps(spec))
-
-
-def restarts(root):
-    return {node: len((root / node / "restarts").read_text().splitlines()) if (root / node / "restarts").exists() else 0
-            for node in ("node1", "node2")}
 
 
 def test_removing_a_client_group_behind_the_first_restarts_the_nodes(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 
 from conftest import run_cases
-from rotation_fleet import changed_per_host, inventory, play
+from rotation_fleet import changed_per_host, counting_restarts, inventory, play, restarts
 
 pytestmark = pytest.mark.slow
 REASON = "CA bundles changed behind an unchanged first certificate"
@@ -28,17 +28,8 @@ IDENTITIES = [
 
 def write_inventory(root):
     spec = inventory(root)
-    spec["all"]["vars"].update(
-        client_certs_identities=IDENTITIES,
-        server_tls_manage_service=True,
-        server_tls_restart_command=["sh", "-c", "echo restarted >> " + str(root) + "/{{ inventory_hostname }}/restarts"],
-    )
+    spec["all"]["vars"].update(client_certs_identities=IDENTITIES, **counting_restarts(root))
     (root / "inventory.json").write_text(json.dumps(spec))
-
-
-def restarts(root):
-    return {node: len((root / node / "restarts").read_text().splitlines()) if (root / node / "restarts").exists() else 0
-            for node in ("node1", "node2")}
 
 
 def node_bundle(root, node="node1"):
