@@ -98,22 +98,15 @@ def cloud_filters(admitted, revoked):
     return filters
 
 
-def issued_identities(identities_dir, ca):
-    """{name: certificate} of each identity in identities_dir whose certificate ca issued."""
-    issued = {}
-    try:
-        names = sorted(os.listdir(identities_dir))
-    except FileNotFoundError:
-        return issued
+def identity_certificates(identities_dir):
+    """{name: certificate} of each identity client_certs keeps in identities_dir (<name>/client.pem)."""
+    found = {}
+    names = sorted(os.listdir(identities_dir)) if os.path.isdir(identities_dir) else []
     for name in names:
         path = layout.identity_file(identities_dir, name, "cert")
-        data = read_optional(path, "identities_dir") if os.path.isfile(path) else None
-        if data is None:
-            continue
-        cert = load_pem_certificates(data, "identities_dir", path)[0]
-        if is_issued_by(cert, ca):
-            issued[name] = cert
-    return issued
+        if os.path.isfile(path):
+            found[name] = load_pem_certificates(read_optional(path, "identities_dir"), "identities_dir", path)[0]
+    return found
 
 
 class RevocationBackend(Backend):
@@ -146,7 +139,7 @@ class RevocationBackend(Backend):
             raise PKIError(option, "client group {0!r} has no CA ({1}): nothing to revoke; the pki role makes one for each of "
                                    "pki_client_groups and each identity with own_client_group".format(group, ca_files["cert"]))
         ca = load_pem_certificates(ca_data, option, ca_files["cert"])[0]
-        issued = issued_identities(self.identities_dir, ca)
+        issued = {name: cert for name, cert in identity_certificates(self.identities_dir).items() if is_issued_by(cert, ca)}
         members = sorted(set(issued) | {identity["name"] for identity in params["identities"] if layout.identity_group(identity) == group})
         if params["identity"]:
             others = [name for name in members if name != params["identity"]]
@@ -168,13 +161,9 @@ class RevocationBackend(Backend):
         """Temporal Cloud accepts a client by CA and certificate filters: the identity is recorded, the filters admit
         every other identity of identities_dir and no revoked one, and no CA is retired, since others may share it."""
         name = self.params["identity"]
-        if not self.params["identity"]:
+        if not name:
             raise PKIError("cloud", "revoke a client group without cloud: its CA then leaves pki_dir, and so the namespace's bundle")
-        present = {}
-        for entry in os.listdir(self.identities_dir) if os.path.isdir(self.identities_dir) else ():
-            path = layout.identity_file(self.identities_dir, entry, "cert")
-            if os.path.isfile(path):
-                present[entry] = _facts(load_pem_certificates(read_optional(path, "identities_dir"), "identities_dir", path)[0])
+        present = {other: _facts(cert) for other, cert in identity_certificates(self.identities_dir).items()}
         if name not in present and name not in record["identities"]:
             raise PKIError("identity", "{0} has no certificate in {1}".format(name, self.identities_dir))
         before = json.loads(json.dumps(record))
