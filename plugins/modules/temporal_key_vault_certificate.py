@@ -30,7 +30,7 @@ author:
   - mtls.temporal developers (!UNKNOWN)
 requirements:
   - cryptography >= 44.0.0
-  - azure-keyvault-certificates >= 4.8
+  - azure-keyvault-certificates >= 4.11 (the first with IP SANs in a policy)
   - azure-identity
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -225,7 +225,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import
 
 OPTIONS = SUBJECT + Options(
     dict(
-        key_vault_url=dict(type="str", required=True),
+        key_vault_url=dict(type="str", required=True, no_log=False),  # a URL, not a secret
         name=dict(type="str", required=True),
         state=dict(type="str", default="requested", choices=list(STATES)),
         profile=dict(type="str", choices=list(LEAF_PROFILES)),

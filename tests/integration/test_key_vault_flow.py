@@ -146,8 +146,6 @@ def test_key_vault_flow(tmp_path, stand_in, ca_factory, run_module):
     assert "invocation" in run.result and SECRET not in json.dumps(run.result)
 
 
-
-
 def _stand_in_csr():
     """A CSR for the same names with a key of its own, as the stand-in makes one from a policy."""
     policy = CertificatePolicy(issuer_name="Unknown", key_type="EC", key_curve_name="P-256", subject="CN=internode.temporal.test, O=mtls.temporal tests",
@@ -167,10 +165,12 @@ def _sign(tmp_path, csr_pem, other_csr_pem, ca):
         ("other_san", "temporal_leaf", dict(leaf, path=str(tmp_path / "x1.pem"), chain_path=None, dns_names=["other.temporal.test"])),
         ("frontend_eku", "temporal_leaf", dict(leaf, path=str(tmp_path / "x2.pem"), chain_path=None, profile="frontend")),
         ("other_subject", "temporal_leaf", dict(leaf, path=str(tmp_path / "x3.pem"), chain_path=None, organization="someone else")),
-        ("unchecked", "temporal_leaf", dict(leaf, path=str(tmp_path / "x4.pem"), chain_path=None, csr_must_match=False, dns_names=["other.temporal.test"])),
+        ("unchecked", "temporal_leaf", dict(leaf, path=str(tmp_path / "x4.pem"), chain_path=None, csr_must_match=False,
+                                            dns_names=["other.temporal.test"])),
         # A client identity whose key is local, with the .pfx temporal_leaf writes.
-        ("pfx", "temporal_leaf", dict(profile="client", common_name="payments", path=str(tmp_path / "client.pem"), private_key_path=str(tmp_path / "client.key"),
-                                      pkcs12_path=str(tmp_path / "client.pfx"), ca_path=ca["chain_path"], ca_private_key_path=ca["private_key_path"])),
+        ("pfx", "temporal_leaf", dict(profile="client", common_name="payments", path=str(tmp_path / "client.pem"),
+                                      private_key_path=str(tmp_path / "client.key"), pkcs12_path=str(tmp_path / "client.pfx"),
+                                      ca_path=ca["chain_path"], ca_private_key_path=ca["private_key_path"])),
     ]
     results, _out = run_cases(tmp_path, cases)
     assert not any(results[name].get("failed") for name in ("signed", "other_key", "unchecked", "pfx")), results

@@ -49,6 +49,7 @@ try:
     from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
     from azure.identity import ClientSecretCredential, DefaultAzureCredential
     from azure.keyvault.certificates import CertificateClient, CertificatePolicy
+    from azure.keyvault.certificates import __version__ as AZURE_KEY_VAULT_VERSION
 except ImportError:
     HAS_AZURE_KEY_VAULT = False
     AZURE_KEY_VAULT_IMPORT_ERROR = traceback.format_exc()
@@ -57,6 +58,8 @@ else:
     AZURE_KEY_VAULT_IMPORT_ERROR = None
 
 STATES = ("requested", "merged", "imported")
+# Older SDKs drop a policy's IP SANs without a word (their CertificatePolicy ignores keywords it does not know).
+MINIMUM_AZURE_KEY_VAULT_VERSION = (4, 11)
 
 # key_type -> the key properties of a Key Vault certificate policy. Key Vault has no Ed25519 certificates.
 KEY_VAULT_KEYS = {
@@ -82,6 +85,10 @@ def require_azure_key_vault(module):
             msg=missing_required_lib("azure-keyvault-certificates and azure-identity", reason="to keep certificates in Azure Key Vault"),
             exception=AZURE_KEY_VAULT_IMPORT_ERROR,
         )
+    installed = tuple(int(part) for part in re.findall(r"\d+", AZURE_KEY_VAULT_VERSION)[:2])
+    if installed < MINIMUM_AZURE_KEY_VAULT_VERSION:
+        module.fail_json(msg="azure-keyvault-certificates {0} is installed; temporal_key_vault_certificate needs >= {1}".format(
+            AZURE_KEY_VAULT_VERSION, ".".join(str(n) for n in MINIMUM_AZURE_KEY_VAULT_VERSION)))
 
 
 def _months(validity):

@@ -121,3 +121,7 @@ def test_missing_sdk_is_reported(run_module, monkeypatch):
     monkeypatch.setattr(key_vault, "AZURE_KEY_VAULT_IMPORT_ERROR", "ImportError")
     run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
     assert run.failed and "azure-keyvault-certificates" in run.msg
+    monkeypatch.setattr(key_vault, "HAS_AZURE_KEY_VAULT", True)
+    monkeypatch.setattr(key_vault, "AZURE_KEY_VAULT_VERSION", "4.10.0")
+    run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
+    assert run.failed and "4.10.0 is installed" in run.msg
