@@ -141,8 +141,8 @@ options:
 notes:
   - Key Vault's policy takes the subject as a name string, so subject values holding a character it would need
     escaped (a comma, plus, quote, backslash, angle bracket, semicolon, equals or hash sign) are refused.
-  - The Key Vault access needed is certificates C(get) and C(create) (requested), C(update) (merged; merging
-    also needs C(create) on some vaults), C(import) (imported), and C(delete) only to replace a pending request.
+  - The Key Vault permissions needed, as the Azure SDK documents them, are certificates C(get), C(create) (requested,
+    merged), C(import) (imported), and C(update) only to delete a pending request that no longer fits.
 seealso:
   - module: mtls.temporal.temporal_leaf
   - name: docs/azure-key-vault.md

@@ -125,3 +125,29 @@ def test_missing_sdk_is_reported(run_module, monkeypatch):
     monkeypatch.setattr(key_vault, "AZURE_KEY_VAULT_VERSION", "4.10.0")
     run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
     assert run.failed and "4.10.0 is installed" in run.msg
+
+
+def test_doc_playbook_uses_only_real_options():
+    """docs/azure-key-vault.md's example playbook: every option of each collection task exists in that module's
+    argument spec, and signing and merging run only when Key Vault returned a CSR (what keeps a rerun from writing)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from ansible_collections.mtls.temporal.plugins.module_utils.door.options import LEAF
+
+    text = (Path(__file__).resolve().parents[4] / "docs" / "azure-key-vault.md").read_text()
+    playbook = yaml.safe_load(re.search(r"## Example playbook.*?```yaml\n(.*?)```", text, re.S).group(1))
+    specs = {"mtls.temporal.temporal_key_vault_certificate": temporal_key_vault_certificate.OPTIONS.options, "mtls.temporal.temporal_leaf": LEAF.options}
+    used = []
+    for task in playbook[0]["tasks"]:
+        module = next(name for name in task if name.startswith("mtls.temporal."))
+        assert set(task[module]) <= set(specs[module]), (task["name"], set(task[module]) - set(specs[module]))
+        used.append((module, task[module].get("state", "requested" if "key_vault" in module else None), task.get("when")))
+    assert used == [
+        ("mtls.temporal.temporal_key_vault_certificate", "imported", None),
+        ("mtls.temporal.temporal_key_vault_certificate", "requested", None),
+        ("mtls.temporal.temporal_leaf", None, "request.csr"),
+        ("mtls.temporal.temporal_key_vault_certificate", "merged", "request.csr"),
+    ]
