@@ -162,13 +162,16 @@ class KeyVaultCertificates:
         self.name = params["name"]
         self._client = CertificateClient(self.url, credential or _credential(params), **client_options)
 
-    def _call(self, what, call):
+    def _call(self, what, call, missing_ok=False):
+        """call(), or None when it reads what is not there (missing_ok)."""
         try:
             return call()
         except ClientAuthenticationError as exc:
             raise PKIError("azure_client_id", "{0} in {1}: authentication failed: {2}".format(what, self.url, exc.message or type(exc).__name__))
-        except ResourceNotFoundError:
-            return None
+        except ResourceNotFoundError as exc:
+            if missing_ok:
+                return None
+            raise PKIError("name", "{0} in {1} failed: not found: {2}".format(what, self.url, exc.message))
         except HttpResponseError as exc:
             raise PKIError("key_vault_url", "{0} in {1} failed: HTTP {2}: {3}".format(what, self.url, exc.status_code, exc.message))
         except AzureError as exc:
@@ -176,14 +179,14 @@ class KeyVaultCertificates:
 
     def current(self):
         """The certificate of the current version, or None (no certificate, or only a pending first version)."""
-        bundle = self._call("reading the certificate " + self.name, lambda: self._client.get_certificate(self.name))
+        bundle = self._call("reading the certificate " + self.name, lambda: self._client.get_certificate(self.name), True)
         if bundle is None or not bundle.cer:
             return None, None
         return x509.load_der_x509_certificate(bytes(bundle.cer)), bundle.properties.version
 
     def pending(self):
         """The CSR of the pending request, or None when there is none in progress."""
-        operation = self._call("reading the pending request of " + self.name, lambda: self._client.get_certificate_operation(self.name))
+        operation = self._call("reading the pending request of " + self.name, lambda: self._client.get_certificate_operation(self.name), True)
         if operation is None or operation.status != "inProgress" or not operation.csr:
             return None
         return x509.load_der_x509_csr(bytes(operation.csr))
@@ -245,6 +248,7 @@ class KeyVaultCertificateBackend(Backend):
         self.now = now or utcnow()
         self.inputs = [(option, params.get(option)) for option in ("ca_path", "chain_path", "certificate_path", "private_key_path", "pkcs12_path")]
         self.leaf = None
+        self.policy = None
         self._pending = None
         if params["state"] == "requested":
             if not params.get("profile"):
@@ -252,7 +256,7 @@ class KeyVaultCertificateBackend(Backend):
             if not params.get("ca_path"):
                 raise PKIError("ca_path", "required when state is requested: the CA that signs, against which Key Vault's certificate is checked")
             self.leaf = leaf_of(params, check_mode, self.now)
-            policy_fields(self.leaf, params["key_type"])  # bad input fails before Key Vault is asked
+            self.policy = policy_fields(self.leaf, params["key_type"], params["hsm"])  # bad input fails before Key Vault is asked
         self.key_vault = self.connect(params)
 
     def connect(self, params):
@@ -275,22 +279,21 @@ class KeyVaultCertificateBackend(Backend):
         check_issuer_certificate(chain[0], "ca_path", p["ca_path"], self.now)
         current, version = self.key_vault.current()
         self._pending = self.key_vault.pending()
-        fields = policy_fields(self.leaf, p["key_type"], p["hsm"])
-        reason, detail = self._decide(current, chain[0], fields)
+        reason, detail = self._decide(current, chain[0])
         if reason is None:
             after = dict(certificate=_facts(current), pending_request=_request_facts(self._pending))
             return self._plan(None, detail, current, version, self._pending, after)
-        requested = dict(subject=fields["subject"], dns_names=list(self.leaf.dns), ip_addresses=[str(a) for a in self.leaf.ips],
-                         key_type=p["key_type"], extended_key_usage=sorted(fields["enhanced_key_usage"]), exportable=False)
+        requested = dict(subject=self.policy["subject"], dns_names=list(self.leaf.dns), ip_addresses=[str(a) for a in self.leaf.ips],
+                         key_type=p["key_type"], extended_key_usage=sorted(self.policy["enhanced_key_usage"]), exportable=False)
         plan = self._plan(reason, detail, current, version, None, dict(certificate=_facts(current), pending_request=requested))
         if self._pending is not None:
             plan.effects.append(self.key_vault.cancel)
-        plan.effects.append(lambda: plan.result.update(csr=_pem_csr(self.key_vault.request(fields))))
+        plan.effects.append(lambda: plan.result.update(csr=_pem_csr(self.key_vault.request(self.policy))))
         if self.check_mode:
             plan.warnings.append("check mode: Key Vault would make a new key and CSR for {0}; nothing to sign yet".format(p["name"]))
         return plan
 
-    def _decide(self, current, ca, fields):
+    def _decide(self, current, ca):
         """(reason, detail) for a new version, or (None, detail) when Key Vault's certificate or pending request stands."""
         p = self.params
         if self._pending is not None:
