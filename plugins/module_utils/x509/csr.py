@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import eku_name
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import eku_name, extended_key_usage_names, key_usage_names
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KeyFile, key_type_of, public_key_sha256, same_public_key, signature_hash
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject, sans_of
 
 try:
     from cryptography import x509
@@ -66,56 +66,36 @@ class CSRBackend(Backend):
         return None, None
 
 
-def _requested(csr, cls):
-    try:
-        return csr.extensions.get_extension_for_class(cls).value
-    except x509.ExtensionNotFound:
-        return None
+def request_differences(csr, subject, dns, ips, extended_key_usage, key_usage):
+    """How what the CSR asks for (its subject and the extensions of its extensionRequest) differs from what the
+    certificate will carry (SANs: its DNS names and IPs); an extension the CSR does not request is no difference.
+    For requesters that keep a record of what they asked for (Azure Key Vault keeps the policy the CSR was made
+    from). The certificate readers of certs.py and names.py read a CSR's requested extensions as well."""
+    differences = []
+    if _name_attributes(csr.subject) != _name_attributes(subject):
+        differences.append("the CSR asks for the subject {0!r}, the certificate gets {1!r}".format(csr.subject.rfc4514_string(), subject.rfc4514_string()))
+    if _requests_sans(csr):
+        dns_asked, ips_asked = sans_of(csr)
+        asked = sorted(dns_asked + [str(a) for a in ips_asked])
+        wanted = sorted([name.lower() for name in dns] + [str(a) for a in ips])
+        if asked != wanted:
+            differences.append("the CSR asks for the SANs {0}, the certificate gets {1}".format(asked, wanted))
+    asked_eku, wanted_eku = extended_key_usage_names(csr), sorted(eku_name(u) for u in extended_key_usage)
+    if asked_eku and asked_eku != wanted_eku:
+        differences.append("the CSR asks for the extendedKeyUsage {0}, the profile gives {1}".format(asked_eku, wanted_eku))
+    asked_ku, wanted_ku = key_usage_names(csr), sorted(name for name, value in key_usage.items() if value)
+    if asked_ku and asked_ku != wanted_ku:
+        differences.append("the CSR asks for the keyUsage {0}, the profile gives {1}".format(asked_ku, wanted_ku))
+    return differences
 
 
 def _name_attributes(name):
     return sorted((attribute.oid.dotted_string, str(attribute.value).lower()) for attribute in name)
 
 
-def request_differences(csr, subject, dns, ips, extended_key_usage, key_usage):
-    """How what the CSR asks for (its subject and the extensions of its extensionRequest) differs from what the
-    certificate will carry; an extension the CSR does not request is no difference. For requesters that keep a
-    record of what they asked for (Azure Key Vault keeps the policy the CSR was made from)."""
-    differences = []
-    if _name_attributes(csr.subject) != _name_attributes(subject):
-        differences.append("the CSR asks for the subject {0!r}, the certificate gets {1!r}".format(csr.subject.rfc4514_string(), subject.rfc4514_string()))
-    san = _requested(csr, x509.SubjectAlternativeName)
-    if san is not None:
-        asked = sorted(_general_name_text(general_name) for general_name in san)
-        wanted = sorted([name.lower() for name in dns] + [str(a) for a in ips])
-        if asked != wanted:
-            differences.append("the CSR asks for the SANs {0}, the certificate gets {1}".format(asked, wanted))
-    eku = _requested(csr, x509.ExtendedKeyUsage)
-    if eku is not None and sorted(eku_name(u) for u in eku) != sorted(eku_name(u) for u in extended_key_usage):
-        differences.append("the CSR asks for the extendedKeyUsage {0}, the profile gives {1}".format(
-            sorted(eku_name(u) for u in eku), sorted(eku_name(u) for u in extended_key_usage)))
-    ku = _requested(csr, x509.KeyUsage)
-    if ku is not None:
-        asked = sorted(name for name in _KEY_USAGE_FIELDS if _key_usage_bit(ku, name))
-        wanted = sorted(name for name, value in key_usage.items() if value)
-        if asked != wanted:
-            differences.append("the CSR asks for the keyUsage {0}, the profile gives {1}".format(asked, wanted))
-    return differences
-
-
-def _general_name_text(general_name):
-    if isinstance(general_name, x509.DNSName):
-        return general_name.value.lower()
-    if isinstance(general_name, x509.IPAddress):
-        return str(general_name.value)
-    return "{0}:{1}".format(type(general_name).__name__, general_name.value)
-
-
-_KEY_USAGE_FIELDS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-                     "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
-
-
-def _key_usage_bit(ku, name):
-    if name in ("encipher_only", "decipher_only") and not ku.key_agreement:
-        return False  # cryptography raises for these unless keyAgreement is set
-    return getattr(ku, name)
+def _requests_sans(csr):
+    try:
+        csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return False
+    return True

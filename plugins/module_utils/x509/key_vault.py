@@ -36,7 +36,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import (
     same_public_key,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import SUBJECT_OPTIONS
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import SUBJECT_OPTIONS, sans_of
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import leaf_extended_key_usage, leaf_key_usage
 
 try:
@@ -218,17 +218,9 @@ def _facts(cert):
 def _request_facts(csr):
     if csr is None:
         return None
-    dns, ips = _sans_of_request(csr)
-    return dict(subject=csr.subject.rfc4514_string(), dns_names=dns, ip_addresses=ips, key_type=describe_key(csr.public_key()),
+    dns, ips = sans_of(csr)  # reads a CSR's requested SANs as it reads a certificate's
+    return dict(subject=csr.subject.rfc4514_string(), dns_names=dns, ip_addresses=[str(a) for a in ips], key_type=describe_key(csr.public_key()),
                 public_key_sha256=public_key_sha256(csr.public_key()))
-
-
-def _sans_of_request(csr):
-    try:
-        san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return [], []
-    return san.get_values_for_type(x509.DNSName), [str(a) for a in san.get_values_for_type(x509.IPAddress)]
 
 
 def _pem_csr(csr):
