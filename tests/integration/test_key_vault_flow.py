@@ -79,6 +79,9 @@ def test_key_vault_flow(tmp_path, stand_in, ca_factory, run_module):
     again = step()
     assert (again.changed, again["csr"]) == (False, requested["csr"])
     assert len(stand_in.writes) == 1
+    # --diff shows the pending request's parsed facts, never PEM.
+    assert again.result["diff"]["before"]["pending_request"]["public_key_sha256"]
+    assert "BEGIN" not in json.dumps(again.result["diff"]) and "BEGIN" not in json.dumps(planned.result["diff"])
 
     signed = _sign(tmp_path, requested["csr"], _stand_in_csr(), servers)
     chain_path = signed["chain"]
