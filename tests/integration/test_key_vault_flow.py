@@ -63,7 +63,8 @@ def test_key_vault_flow(tmp_path, stand_in, ca_factory, run_module):
         assert not run.failed, run.msg
         return run
 
-    # --check: the decision, no request sent that writes, no CSR yet.
+    # --check: the decision, no request sent that writes, no CSR yet; also before an earlier task has made the CA.
+    assert step(check=True, ca_path=str(tmp_path / "not-yet-ca.pem"))["reason"] == "created"
     planned = step(check=True)
     assert (planned.changed, planned["reason"], planned["csr"]) == (True, "created", None)
     assert planned.result["diff"]["after"]["pending_request"]["dns_names"] == ["internode.temporal.test"]

@@ -15,7 +15,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_required
+from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional, read_required
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
@@ -267,11 +267,16 @@ class KeyVaultCertificateBackend(Backend):
     # --- state requested -----------------------------------------------------------------------------------------
     def _requested(self):
         p = self.params
-        chain = load_pem_certificates(read_required(p["ca_path"], "ca_path"), "ca_path", p["ca_path"])
-        check_issuer_certificate(chain[0], "ca_path", p["ca_path"], self.now)
         current, version = self.key_vault.current()
         self._pending = self.key_vault.pending()
-        reason, detail = self._decide(current, chain[0])
+        pem = read_optional(p["ca_path"], "ca_path")
+        if pem is None and self.check_mode:
+            detail = "{0} does not exist yet (an earlier task would create it)".format(p["ca_path"])
+            reason = "ca_changed" if current is not None else "created"
+        else:
+            chain = load_pem_certificates(pem if pem is not None else read_required(p["ca_path"], "ca_path"), "ca_path", p["ca_path"])
+            check_issuer_certificate(chain[0], "ca_path", p["ca_path"], self.now)
+            reason, detail = self._decide(current, chain[0])
         if reason is None:
             after = dict(certificate=_facts(current), pending_request=_request_facts(self._pending))
             return self._plan(None, detail, current, version, self._pending, after)
