@@ -136,6 +136,15 @@ options:
     description:
       - The PEM CSR as text, instead of O(csr_path).
     type: str
+  csr_must_match:
+    description:
+      - With a CSR, fail unless what it asks for is what the certificate gets - its subject, and the SANs,
+        extendedKeyUsage and keyUsage of its extensionRequest (each one the CSR does not request is not compared).
+      - For a CSR made from a record that outlives the signing, such as an Azure Key Vault certificate policy
+        (M(mtls.temporal.temporal_key_vault_certificate)); without it the CSR's requests are ignored and only its
+        public key is used.
+    type: bool
+    default: false
   pkcs12_path:
     description:
       - Also write a PKCS#12 (.pfx) file with the key, the certificate and the intermediates, as Java

@@ -48,7 +48,7 @@ class Plan:
 class Backend:
     """What the runner needs of a module's backend, built as backend_class(params, check_mode)."""
 
-    # Libraries the runner checks before building the backend: "cryptography", "hvac".
+    # Libraries the runner checks before building the backend: "cryptography", "hvac", "azure".
     needs = ("cryptography",)
     # The files the run reads and the files it writes, as (option, path) pairs (a path of None is unset): the runner
     # refuses an output that is also an input or another output, and locks the outputs' directories while it plans

@@ -101,6 +101,7 @@ LEAF_CERTIFICATE = ISSUE.defaults(key_type="ecdsa-p256", validity="365d", reuse_
         ip_addresses=dict(type="list", elements="str", default=[]),
         csr_path=dict(type="path"),
         csr_content=dict(type="str"),
+        csr_must_match=dict(type="bool", default=False),
         pkcs12_path=dict(type="path"),
         pkcs12_passphrase=dict(type="str", default="", no_log=True),
         not_after_behavior=dict(type="str", default="error", choices=["error", "truncate"]),

@@ -13,9 +13,10 @@ from ansible_collections.mtls.temporal.plugins.module_utils.disk.attributes impo
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import check_distinct_files, exclusive, remove_files, write_files
 from ansible_collections.mtls.temporal.plugins.module_utils.door.dependencies import assert_required_cryptography_version
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.key_vault import require_azure_key_vault
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.vault import require_hvac
 
-_LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac": require_hvac}
+_LIBRARY_CHECKS = {"cryptography": assert_required_cryptography_version, "hvac": require_hvac, "azure": require_azure_key_vault}
 
 
 def run(module, backend_class):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import read_optional
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import eku_name, extended_key_usage_names, key_usage_names
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import KeyFile, key_type_of, public_key_sha256, same_public_key, signature_hash
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import build_subject, sans_of
 
 try:
     from cryptography import x509
@@ -63,3 +64,38 @@ class CSRBackend(Backend):
         if key_type_of(key_file.key) != p["key_type"]:
             return "drift", "key type is {0}, {1} asked".format(key_type_of(key_file.key) or "unsupported", p["key_type"])
         return None, None
+
+
+def request_differences(csr, subject, dns, ips, extended_key_usage, key_usage):
+    """How what the CSR asks for (its subject and the extensions of its extensionRequest) differs from what the
+    certificate will carry (SANs: its DNS names and IPs); an extension the CSR does not request is no difference.
+    For requesters that keep a record of what they asked for (Azure Key Vault keeps the policy the CSR was made
+    from). The certificate readers of certs.py and names.py read a CSR's requested extensions as well."""
+    differences = []
+    if _name_attributes(csr.subject) != _name_attributes(subject):
+        differences.append("the CSR asks for the subject {0!r}, the certificate gets {1!r}".format(csr.subject.rfc4514_string(), subject.rfc4514_string()))
+    if _requests_sans(csr):
+        dns_asked, ips_asked = sans_of(csr)
+        asked = sorted(dns_asked + [str(a) for a in ips_asked])
+        wanted = sorted([name.lower() for name in dns] + [str(a) for a in ips])
+        if asked != wanted:
+            differences.append("the CSR asks for the SANs {0}, the certificate gets {1}".format(asked, wanted))
+    asked_eku, wanted_eku = extended_key_usage_names(csr), sorted(eku_name(u) for u in extended_key_usage)
+    if asked_eku and asked_eku != wanted_eku:
+        differences.append("the CSR asks for the extendedKeyUsage {0}, the profile gives {1}".format(asked_eku, wanted_eku))
+    asked_ku, wanted_ku = key_usage_names(csr), sorted(name for name, value in key_usage.items() if value)
+    if asked_ku and asked_ku != wanted_ku:
+        differences.append("the CSR asks for the keyUsage {0}, the profile gives {1}".format(asked_ku, wanted_ku))
+    return differences
+
+
+def _name_attributes(name):
+    return sorted((attribute.oid.dotted_string, str(attribute.value).lower()) for attribute in name)
+
+
+def _requests_sans(csr):
+    try:
+        csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return False
+    return True

@@ -18,6 +18,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     sign_certificate,
     validity_window,
 )
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.csr import request_differences
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations import timestamp
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import (
     IssueBackend,
@@ -109,6 +110,16 @@ class LeafBackend(IssueBackend):
             raise PKIError("pkcs12_path", "a PKCS#12 file needs the private key, which a CSR flow does not have")
         if params.get("csr_path") or params.get("csr_content"):
             self.csr = load_csr(params)
+            if params.get("csr_must_match"):
+                self._check_csr_request()
+
+    def _check_csr_request(self):
+        family = KEY_TYPES[key_type_of(self.csr.public_key())][0]
+        differences = request_differences(self.csr, self.subject, self.dns, self.ips, leaf_extended_key_usage(self.profile),
+                                          leaf_key_usage(self.profile, family))
+        if differences:
+            option = "csr_path" if self.params.get("csr_path") else "csr_content"
+            raise PKIError(option, "{0} (csr_must_match): {1}".format(self.params.get("csr_path") or "the CSR", "; ".join(differences)))
 
     def key_format(self):
         return self.params["private_key_format"]
