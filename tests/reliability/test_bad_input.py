@@ -559,9 +559,9 @@ ROLE_CASES = [
     RoleCase("pki-client-group-without-name", "pki", "pki_client_groups", [{"common_name": "Accounting CA"}],
              "missing required arguments: name"),
     RoleCase("pki-client-group-name-with-slash", "pki", "pki_client_groups", [{"name": "acc/ounting"}],
-             "each name must be letters, digits", by_spec=False),
+             "pki_client_groups: 'acc/ounting' must be letters, digits", by_spec=False),
     RoleCase("pki-client-group-twice", "pki", "pki_client_groups", [{"name": "accounting"}, {"name": "accounting"}],
-             "and appear once", by_spec=False),
+             "pki_client_groups: 'accounting' is named twice", by_spec=False),
     RoleCase("client-certs-unknown-client-group", "client_certs", "client_certs_identities", [{"name": "ledger", "client_group": "nope"}],
              "/pki/clients-nope-ca.key", by_spec=False),
 ]
