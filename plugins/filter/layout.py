@@ -101,13 +101,7 @@ def revoked_identities(identities, pki_dir):
 
 
 def identity_groups(identities):
-    """The client group of each identity, once each ('' for the clients CA); [''] without identities."""
-    groups = []
-    for identity in identities or []:
-        group = _layout.identity_group(_identity(identity, "identity_groups"))
-        if group not in groups:
-            groups.append(group)
-    return groups or [""]
+    return _layout.identity_groups([_identity(identity, "identity_groups") for identity in identities or []])
 
 
 def ca_file_names(names):

@@ -76,6 +76,12 @@ def identity_group(identity):
     return identity["name"] if identity.get("own_client_group") else identity.get("client_group", "")
 
 
+def identity_groups(identities):
+    """The client group of each identity, once each, in their first order ('' for the clients CA); [''] without
+    identities."""
+    return list(dict.fromkeys(identity_group(identity) for identity in identities)) or [""]
+
+
 def client_groups(declared, identities, revoked_groups):
     """The client groups that have a CA: those declared (pki_client_groups), then one per identity with
     own_client_group, less the revoked ones. Raises ValueError naming the variable at fault."""

@@ -13,6 +13,7 @@ Private to this collection: not a public API."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -36,7 +37,7 @@ EMPTY_RECORD = {"client_groups": {}, "identities": {}}
 def parse_record(data, path):
     """The record in data (bytes or None for no file); anything else is an error naming the file."""
     if data is None:
-        return json.loads(json.dumps(EMPTY_RECORD))
+        return copy.deepcopy(EMPTY_RECORD)
     try:
         record = json.loads(data)
     except ValueError:
@@ -147,7 +148,7 @@ class RevocationBackend(Backend):
                 raise PKIError("identity", "{0} shares the CA of client group {1} with {2}: revoking it would cut them off too. Revoke "
                                            "the group (client_group={1}) if that is meant, or give {0} its own group (own_client_group: "
                                            "true), reissue it, and revoke it then".format(params["identity"], group, ", ".join(others)))
-        before = json.loads(json.dumps(record))
+        before = copy.deepcopy(record)
         now = timestamp(utcnow())
         record["client_groups"].setdefault(group, dict(revoked_at=now, reason=params["reason"], ca=_facts(ca)))
         for name in members:
@@ -166,7 +167,7 @@ class RevocationBackend(Backend):
         present = {other: _facts(cert) for other, cert in identity_certificates(self.identities_dir).items()}
         if name not in present and name not in record["identities"]:
             raise PKIError("identity", "{0} has no certificate in {1}".format(name, self.identities_dir))
-        before = json.loads(json.dumps(record))
+        before = copy.deepcopy(record)
         entry = next((identity for identity in self.params["identities"] if identity["name"] == name), dict(name=name))
         record["identities"].setdefault(name, dict(client_group=layout.identity_group(entry), revoked_at=timestamp(utcnow()),
                                                    reason=self.params["reason"], certificates=[present[name]] if name in present else []))
