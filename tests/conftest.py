@@ -227,3 +227,24 @@ def tally(record_property):
         record_property(_TALLY_PREFIX + kind, n)
 
     return add
+
+
+# --- pytest-ansible's molecule support: it parametrizes its molecule_scenario fixture with every molecule scenario git
+# tracks. Each tests/molecule/ file runs only the one its SCENARIO names, so that --dist loadfile runs two at once.
+
+
+def pytest_collection_modifyitems(config, items):
+    selected, deselected = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        scenario = callspec.params.get("molecule_scenario") if callspec else None
+        if scenario is not None and scenario.name != item.module.SCENARIO:
+            deselected.append(item)
+        else:
+            selected.append(item)
+    unmatched = {item.module for item in deselected} - {item.module for item in selected}
+    if unmatched:
+        raise pytest.UsageError("No molecule scenario tracked by git is named " + ", ".join(sorted(m.SCENARIO for m in unmatched)))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected

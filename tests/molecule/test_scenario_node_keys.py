@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from molecule_runner import run_scenario
+from molecule_runner import assert_scenario_passes
 
 pytestmark = pytest.mark.slow
 
+SCENARIO = "node_keys"
 
-def test_node_keys_scenario():
-    run_scenario("node_keys")
+
+def test_node_keys_scenario(molecule_scenario, capfd, monkeypatch):
+    assert_scenario_passes(molecule_scenario, capfd, monkeypatch)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from molecule_runner import run_scenario
+from molecule_runner import assert_scenario_passes
 
 pytestmark = pytest.mark.slow
 
+SCENARIO = "site"
 
-def test_site_scenario():
-    run_scenario("site")
+
+def test_site_scenario(molecule_scenario, capfd, monkeypatch):
+    assert_scenario_passes(molecule_scenario, capfd, monkeypatch)
