@@ -13,9 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def run_scenario(name):
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1", PY_COLORS="0", NO_COLOR="1")
-    proc = subprocess.run([str(BIN / "molecule"), "test", "-s", name], cwd=REPO, env=env,
+def run_scenario(name, wrap=lambda argv: argv, **env_vars):
+    """wrap(argv) is the command that runs molecule (the SSH fleet's runs it in its network namespace); env_vars are
+    added to its environment."""
+    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1", PY_COLORS="0", NO_COLOR="1",
+               **env_vars)
+    proc = subprocess.run(wrap([str(BIN / "molecule"), "test", "-s", name]), cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr
     # The failing task may be far from the end of a long run: its lines come first.
