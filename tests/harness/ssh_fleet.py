@@ -71,9 +71,11 @@ def ensure_host_software():
         subprocess.run(["apt-get", "install", "-y", "-qq", "openssh-server", "sudo"], check=True, capture_output=True,
                        env=env, timeout=600)
     if subprocess.run(["id", LOGIN_USER], capture_output=True, check=False).returncode != 0:
-        # '*' rather than useradd's locked '!': sshd without PAM refuses a locked account even for key auth.
+        # '*' rather than useradd's locked '!': sshd without PAM refuses a locked account even for key auth. Not
+        # checked: another process may have added the user meanwhile; `id` says whether it is there.
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", "--password", "*", LOGIN_USER],
-                       check=True, capture_output=True)
+                       capture_output=True, check=False)
+        _run(["id", LOGIN_USER])
     if not os.path.exists(SUDOERS_FILE):
         fd = os.open(SUDOERS_FILE + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o440)
         with os.fdopen(fd, "w") as handle:
