@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Writes the docsite's pages, docs/docsite/rst/<guide>.rst, from the guides docs/<guide>.md, which stay the one
 source (they read well where the repository is browsed, and tests read them). antsibull-docs takes only RST extra
-docs. Usage: scripts/docsite.py [--check]; --check writes nothing and fails if a page is not what it would write.
+docs. Usage: .venv/bin/python scripts/docsite.py [--check]; --check writes nothing and fails if a page is not what it would write.
 
 It knows the Markdown the guides use (headings, paragraphs, lists, tables, fenced code, inline code, emphasis and
 links) and fails on anything else, so a guide never renders half-converted."""
