@@ -17,5 +17,7 @@ done
 # The real Temporal server of the cluster tests, built once per pinned version into the user's cache; its progress
 # shows here rather than inside a test.
 scripts/temporal-server.sh >/dev/null
+# ansible-core 2.18, the other series meta/runtime.yml claims, in a venv of its own in the user's cache (Python 3.11).
+scripts/ansible-core-venv.sh 2.18 >/dev/null
 export PATH="$repo/.venv/bin:$PATH"
 exec python -m pytest -n 2 --dist loadfile "$@"
