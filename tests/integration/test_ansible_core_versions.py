@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from conftest import REPO
 from installed_collection import clean_env, run, smoke
@@ -21,8 +23,13 @@ BIN = Path(sys.executable).parent
 SERIES = ["2.18"]
 
 
-def test_requires_ansible_is_what_is_tested():
-    assert yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"] == ">=2.18.0,<2.20"
+def test_requires_ansible_claims_exactly_the_tested_series():
+    claimed = SpecifierSet(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"])
+    tested = SERIES + [".".join(version("ansible-core").split(".")[:2])]
+    for series in tested:
+        assert series + ".0" in claimed and series + ".99" in claimed, series
+    major, lowest, highest = 2, min(int(s.split(".")[1]) for s in tested), max(int(s.split(".")[1]) for s in tested)
+    assert "{0}.{1}.99".format(major, lowest - 1) not in claimed and "{0}.{1}.0".format(major, highest + 1) not in claimed
 
 
 @pytest.mark.parametrize("series", SERIES)

@@ -36,7 +36,10 @@ def checkout_copy(dest):
         src = REPO / name
         if name and (src.is_file() or src.is_symlink()):
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            (dest / name).symlink_to(src.readlink()) if src.is_symlink() else (dest / name).write_bytes(src.read_bytes())
+            if src.is_symlink():
+                (dest / name).symlink_to(src.readlink())
+            else:
+                (dest / name).write_bytes(src.read_bytes())
     for name in LEFTOVERS:
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         (dest / name).write_text("left over\n")
