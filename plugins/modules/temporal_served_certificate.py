@@ -51,7 +51,7 @@ options:
   timeout:
     description:
       - How long to wait for the listener to serve the expected certificate (a duration such as V(90s) or V(2m)).
-        Longer than the server's C(refreshInterval) (default C(1m) in M(mtls.temporal.server_tls)).
+        Longer than the server's C(refreshInterval) (default C(1m) in P(mtls.temporal.server_tls#role)).
     type: str
     default: 90s
 seealso:

@@ -17,7 +17,7 @@ description:
     to its target (a key is mode C(0600) from the start) and fsynced, then all are renamed into place after a
     journal is committed, so a run that dies leaves either the old set or the new one, and the next run finishes
     an interrupted one. Runs on the same directories take turns.
-  - Made for the M(mtls.temporal.node_certs) role, which ships a node's files with it in one module run instead of
+  - Made for the P(mtls.temporal.node_certs#role) role, which ships a node's files with it in one module run instead of
     one copy per file, and only keeps the list of changed files.
 author:
   - mtls.temporal developers (!UNKNOWN)

@@ -14,7 +14,7 @@ description:
   - Reads every issuer of the PKI secrets engine mounted at O(vault_mount) (C(<mount>/issuers), then
     C(<mount>/issuer/<id>/json) for each) and which one is the mount's default (C(<mount>/issuer/default/json)).
     Vault and OpenBao answer these reads without a token.
-  - Returns each issuer's certificate and CA chain as PEM, for trust bundles; the role M(mtls.temporal.pki) builds
+  - Returns each issuer's certificate and CA chain as PEM, for trust bundles; the role P(mtls.temporal.pki#role) builds
     its bundles from them with C(pki_issuer=vault).
   - With O(default_issuer), makes that issuer the mount's default (C(<mount>/config/issuers)), which needs a token
     with C(update) on that path. Only then is the module ever C(changed); check mode only reports it.
