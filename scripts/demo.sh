@@ -8,13 +8,16 @@
 #    every process it started is stopped.
 # The server (go.temporal.io/server) is the one ./scripts/test.sh built (scripts/temporal-server.sh, in the user's
 # cache). Without one it is built first, with its progress shown: about 5 minutes on 2 cores, the first time only.
-# Rerun it: no certificate is reissued, both playbooks report changed=0.
+# Rerun it: no certificate is reissued, both playbooks report changed=0; the last lines print each play's own recap.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 scripts/bootstrap.sh demo/requirements.txt
 export PATH="$repo/.venv/bin:$PATH"
-ansible-playbook -i demo/inventory.yml demo/site.yml -e "demo_dir=$repo/demo-output" "$@"
+mkdir -p demo-output
+ansible-playbook -i demo/inventory.yml demo/site.yml -e "demo_dir=$repo/demo-output" "$@" | tee demo-output/site.log
 echo
 python tests/harness/demo_cluster.py "$repo/demo-output"
-echo "Certificates, keys (mode 0600) and configs are in $repo/demo-output (the cluster's in demo-output/cluster). Run it again: changed=0."
+echo "Certificates, keys (mode 0600) and configs are in $repo/demo-output (the cluster's in demo-output/cluster)."
+# The recap's host and changed= columns, as this run's ansible-playbook printed them.
+echo "demo/site.yml recap: $(awk '/^PLAY RECAP/ {recap = 1; next} recap && NF {printf "%s %s  ", $1, $4}' demo-output/site.log)"

@@ -30,11 +30,14 @@ attributes:
   platform:
     platforms: posix
 options:
-  paths:
-    description: PEM files to read. A missing file is reported, not an error.
+  path:
+    description:
+      - The PEM file to read, or a list of them. A missing file is reported, not an error.
+      - C(paths) is the name this option had before it took C(path) like every other module of the collection.
     type: list
     elements: path
     required: true
+    aliases: [paths]
   issuer_path:
     description:
       - A file of CA certificates; each file's first certificate is checked against every one of them.
@@ -55,21 +58,21 @@ EXAMPLES = r"""
 ---
 - name: Which node certificates the new servers CA has not issued yet
   mtls.temporal.temporal_cert_info:
-    paths: "{{ query('ansible.builtin.fileglob', '/srv/temporal-pki/nodes/*/internode.pem') }}"
+    path: "{{ query('ansible.builtin.fileglob', '/srv/temporal-pki/nodes/*/internode.pem') }}"
     issuer_path: /srv/temporal-pki/servers-ca.pem
   register: leaves
   delegate_to: localhost
 
 - name: Whether the controller's servers CA issued what this node serves
   mtls.temporal.temporal_cert_info:
-    paths: [/etc/temporal/tls/internode.pem, /etc/temporal/tls/frontend.pem]
+    path: [/etc/temporal/tls/internode.pem, /etc/temporal/tls/frontend.pem]
     issuer_content: "{{ lookup('ansible.builtin.file', '/srv/temporal-pki/servers-ca.pem') }}"
   register: deployed
 """
 
 RETURN = r"""
 files:
-  description: One entry per path, in order.
+  description: One entry per file of O(path), in order.
   returned: always
   type: list
   elements: dict
@@ -99,7 +102,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import Ce
 
 
 OPTIONS = Options(
-    dict(paths=dict(type="list", elements="path", required=True), issuer_path=dict(type="path"), issuer_content=dict(type="str")),
+    dict(path=dict(type="list", elements="path", required=True, aliases=["paths"]), issuer_path=dict(type="path"), issuer_content=dict(type="str")),
     mutually_exclusive=[("issuer_path", "issuer_content")],
 )
 

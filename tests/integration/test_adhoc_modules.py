@@ -45,7 +45,7 @@ def test_modules_through_ansible_on_local_hosts(localhost, ansible_module, ansib
         leaves[node] = leaf["path"]
 
     # One task for the whole group (the marker's inventory and pattern): every node reads the facts of both leaves.
-    info = getattr(ansible_module, "mtls.temporal.temporal_cert_info")(paths=list(leaves.values()), issuer_path=ca["path"])
+    info = getattr(ansible_module, "mtls.temporal.temporal_cert_info")(path=list(leaves.values()), issuer_path=ca["path"])
     assert sorted(info.keys()) == ["node1", "node2"]
     for node in ("node1", "node2"):
         files = info[node]["files"]

@@ -116,7 +116,7 @@ PLAYBOOK = """
   tasks:
     - name: Facts of every leaf
       mtls.temporal.temporal_cert_info:
-        paths:
+        paths:  # the name before path: still accepted
           - "{{ out }}/internode.pem"
           - "{{ out }}/frontend.pem"
           - "{{ out }}/worker.pem"
@@ -144,7 +144,7 @@ CERT_INFO_IN_GROUP_SCOPE = """
   tasks:
     - name: Read a certificate
       mtls.temporal.temporal_cert_info:
-        paths: ["{{ out }}/root.pem"]
+        path: ["{{ out }}/root.pem"]
 """
 
 CERTS = ("root.pem", "servers.pem", "servers-chain.pem", "internode.pem", "internode-chain.pem", "frontend.pem", "worker.pem", "payments.pem",

@@ -227,11 +227,11 @@ class CertInfoBackend(Backend):
         elif p["issuer_content"]:
             issuers = load_pem_certificates(p["issuer_content"].encode("utf-8"), "issuer_content", "issuer_content")
         files = []
-        for path in p["paths"]:
-            data = read_optional(path, "paths")
+        for path in p["path"]:
+            data = read_optional(path, "path")
             entry = dict(path=path, exists=data is not None, certificates=[], issued_by_issuer=None)
             if data is not None:
-                certs = load_pem_certificates(data, "paths", path)
+                certs = load_pem_certificates(data, "path", path)
                 for cert in certs:
                     facts = certificate_facts(cert)
                     facts["days_left"] = (cert.not_valid_after_utc - now).days

@@ -16,12 +16,22 @@ def test_issuer_bundle_counts_every_ca_in_it_and_only_those(run_module, ca_facto
     clients = tmp_path / "clients-bundle.pem"
     clients.write_bytes(Path(development["path"]).read_bytes() + Path(accounting["path"]).read_bytes())
 
-    by_path = run_module(temporal_cert_info.main, dict(paths=leaves, issuer_path=str(clients)))
-    by_content = run_module(temporal_cert_info.main, dict(paths=leaves, issuer_content=clients.read_text()))
+    by_path = run_module(temporal_cert_info.main, dict(path=leaves, issuer_path=str(clients)))
+    by_content = run_module(temporal_cert_info.main, dict(path=leaves, issuer_content=clients.read_text()))
     for run in (by_path, by_content):
         assert not run.failed, run.msg
         assert [entry["issued_by_issuer"] for entry in run["files"]] == [True, True, False]
 
     # One CA alone answers for its own leaves only.
-    single = run_module(temporal_cert_info.main, dict(paths=leaves, issuer_path=accounting["path"]))
+    single = run_module(temporal_cert_info.main, dict(path=leaves, issuer_path=accounting["path"]))
     assert [entry["issued_by_issuer"] for entry in single["files"]] == [True, False, False]
+
+
+def test_one_path_and_the_old_option_name_read_the_same_file(run_module, ca_factory):
+    root = ca_factory("root")
+    one = run_module(temporal_cert_info.main, dict(path=root["path"]))
+    old = run_module(temporal_cert_info.main, dict(paths=[root["path"]]))
+    assert not one.failed and not old.failed, (one.msg, old.msg)
+    assert [entry["path"] for entry in one["files"]] == [root["path"]]
+    assert one["files"][0]["certificates"] == old["files"][0]["certificates"]
+    assert one["files"][0]["certificates"][0]["subject"].startswith("CN=")
