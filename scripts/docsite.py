@@ -35,12 +35,22 @@ def label(guide):
     return LABEL + guide.replace("-", "_")
 
 
+def slug(heading):
+    """The anchor GitHub gives a Markdown heading, which the guides' in-page links use."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
 def link_target(href, source):
     if re.match(r"https?://", href):
         return href, False
-    target = (source.parent / href.split("#")[0]).resolve()
+    path, _hash, anchor = href.partition("#")
+    target = (source.parent / path).resolve() if path else source.resolve()
     if target.parent == GUIDES and target.suffix == ".md" and target.exists():
-        return label(target.stem), True
+        # A heading's label is its page's label and its anchor; Sphinx fails the build on one that does not exist.
+        return label(target.stem) + ("__" + anchor if anchor else ""), True
+    if target.name == "README.md" and target.parent.parent == REPO / "roles":
+        # A role's README points at its entry points, which are the role's page on the site.
+        return "ansible_collections.mtls.temporal.{0}_role".format(target.parent.name), True
     raise Unsupported("{0}: link to {1}, which is not a guide in docs/ nor a web address".format(source.name, href))
 
 
@@ -116,6 +126,8 @@ def blocks(tokens, source):
         kind = token.type
         if kind == "heading_open":
             text = inline(tokens[i + 1], source)
+            if token.tag != "h1":
+                lines += [".. _{0}__{1}:".format(label(source.stem), slug(tokens[i + 1].content)), ""]
             lines += [text, ADORNMENT[int(token.tag[1])] * len(text), ""]
             i += 3
         elif kind == "paragraph_open":

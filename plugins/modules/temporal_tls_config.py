@@ -236,7 +236,7 @@ options:
       - ringpop_rolling_restart
   rolling_restart:
     description:
-      - The nodes restart batch by batch (a rolling run, such as M(mtls.temporal.server_tls) under
+      - The nodes restart batch by batch (a rolling run, such as P(mtls.temporal.server_tls#role) under
         C(mtls_temporal_serial)). Turning C(system.enableRingpopTLS) on in O(dynamic_config_path) for a node whose
         O(config_path) or O(env_path) already existed then fails before anything is written (the trap
         C(ringpop_rolling_restart)), since a node restarted with it cannot join the plaintext peers still running.

@@ -82,3 +82,16 @@ def test_the_readme_example_signs_on_the_controller_and_ships_each_node_its_own(
     before = snapshot(*files, *(str(p) for p in (tmp_path / "controller").iterdir()))
     assert play(tmp_path) == {"node1": 0, "node2": 0}
     assert snapshot(*before) == before
+
+
+@pytest.mark.parametrize("command", [["ansible", "--version"], ["ansible-doc", "-l", "mtls.temporal"],
+                                     ["ansible-playbook", "-i", "docs/example-inventory.yml", "mtls.temporal.site", "--list-tasks"]])
+def test_the_checkouts_tools_print_no_warning(command):
+    """The commands the README tells a user to run, from the checkout's root, print no deprecation or Python warning
+    (a library on the venv once made every command print one)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(BIN / command[0])] + command[1:], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    warnings = [line for line in (proc.stdout + proc.stderr).splitlines() if re.search(r"WARNING|Warning:", line)]
+    assert warnings == [], warnings

@@ -6,7 +6,7 @@ Four runs, started at once (each in its own directory) so the file stays short o
                     controller and shipped, client identities (a .pfx with a passphrase, one delivered to worker1),
                     the rendered Temporal TLS config;
   controller-debug  the same with ANSIBLE_DEBUG=1;
-  node              the node_keys scenario's placement (keys made on the node, only CSRs leave it), with the TLS
+  node              node_certs_key_placement=node (keys made on the node, only CSRs leave it), with the TLS
                     config embedding the key (keyData) instead of naming its file;
   vault             temporal_leaf with issuer=vault against a real OpenBao dev server (the vault test's helpers):
                     token auth with a .pfx and its passphrase, AppRole auth.
