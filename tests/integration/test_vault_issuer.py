@@ -29,7 +29,6 @@ from conftest import REPO, snapshot
 
 hvac = pytest.importorskip("hvac")
 
-from ansible_collections.mtls.temporal.plugins.module_utils.x509 import vault as _vault  # noqa: E402
 from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -417,8 +416,7 @@ def test_playbook_issues_then_changes_nothing(tmp_path, bao):
 
 
 def test_missing_hvac_is_reported_only_for_issuer_vault(run_module, tmp_path, bao, monkeypatch, ca_factory):
-    monkeypatch.setattr(_vault, "HAS_HVAC", False)
-    monkeypatch.setattr(_vault, "HVAC_IMPORT_ERROR", "ModuleNotFoundError: No module named 'hvac'")
+    monkeypatch.setitem(sys.modules, "hvac", None)  # what importing it does where it is not installed: ImportError
     run = run_module(temporal_leaf.main, leaf_args(tmp_path, bao, "client"))
     assert run.failed and "Failed to import the required Python library (hvac)" in run.msg and "issuer=vault" in run.msg
     ca = ca_factory("Local CA")
@@ -527,8 +525,7 @@ def test_batch_with_vault_refuses_local_ca_options_and_needs_hvac_only_for_vault
     no_role = run_module(temporal_leaf_batch.main, batch_args(tmp_path, bao, "frontend", vault_role=None))
     assert no_role.failed and "vault_role: required when issuer is vault" in no_role.msg, no_role.msg
     assert not (tmp_path / "nodes").exists()
-    monkeypatch.setattr(_vault, "HAS_HVAC", False)
-    monkeypatch.setattr(_vault, "HVAC_IMPORT_ERROR", "ModuleNotFoundError: No module named 'hvac'")
+    monkeypatch.setitem(sys.modules, "hvac", None)  # what importing it does where it is not installed: ImportError
     missing = run_module(temporal_leaf_batch.main, batch_args(tmp_path, bao, "frontend"))
     assert missing.failed and "Failed to import the required Python library (hvac)" in missing.msg
     local = dict(ca_path=ca["path"], ca_private_key_path=ca["private_key_path"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -36,6 +35,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import (
     same_public_key,
 )
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.libraries import LazyImport, import_error
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import SUBJECT_OPTIONS, sans_of
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.profiles import leaf_extended_key_usage, leaf_key_usage
 
@@ -45,17 +45,9 @@ try:
 except ImportError:
     pass  # reported by door.dependencies.assert_required_cryptography_version
 
-try:
-    from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
-    from azure.identity import ClientSecretCredential, DefaultAzureCredential
-    from azure.keyvault.certificates import CertificateClient, CertificatePolicy
-    from azure.keyvault.certificates import __version__ as AZURE_KEY_VAULT_VERSION
-except ImportError:
-    HAS_AZURE_KEY_VAULT = False
-    AZURE_KEY_VAULT_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_AZURE_KEY_VAULT = True
-    AZURE_KEY_VAULT_IMPORT_ERROR = None
+azure_exceptions = LazyImport("azure.core.exceptions")
+azure_identity = LazyImport("azure.identity")
+azure_certificates = LazyImport("azure.keyvault.certificates")
 
 STATES = ("requested", "merged", "imported")
 # Older SDKs drop a policy's IP SANs without a word (their CertificatePolicy ignores keywords it does not know).
@@ -79,16 +71,15 @@ _SUBJECT_SPECIALS = re.compile(r'[,+"\\<>;=#]')
 
 
 def require_azure_key_vault(module):
-    """Fail the module with Ansible's usual missing-library message (only temporal_key_vault_certificate needs it)."""
-    if not HAS_AZURE_KEY_VAULT:
-        module.fail_json(
-            msg=missing_required_lib("azure-keyvault-certificates and azure-identity", reason="to keep certificates in Azure Key Vault"),
-            exception=AZURE_KEY_VAULT_IMPORT_ERROR,
-        )
-    installed = tuple(int(part) for part in re.findall(r"\d+", AZURE_KEY_VAULT_VERSION)[:2])
+    """Fail the module with Ansible's usual missing-library message, or when the SDK is too old."""
+    error = import_error("azure.keyvault.certificates") or import_error("azure.identity")
+    if error:
+        module.fail_json(msg=missing_required_lib("azure-keyvault-certificates and azure-identity", reason="to keep certificates in Azure Key Vault"),
+                         exception=error)
+    installed = tuple(int(part) for part in re.findall(r"\d+", azure_certificates.__version__)[:2])
     if installed < MINIMUM_AZURE_KEY_VAULT_VERSION:
         module.fail_json(msg="azure-keyvault-certificates {0} is installed; temporal_key_vault_certificate needs >= {1}".format(
-            AZURE_KEY_VAULT_VERSION, ".".join(str(n) for n in MINIMUM_AZURE_KEY_VAULT_VERSION)))
+            azure_certificates.__version__, ".".join(str(n) for n in MINIMUM_AZURE_KEY_VAULT_VERSION)))
 
 
 def _months(validity):
@@ -146,10 +137,10 @@ def _credential(params):
         for option in ("azure_tenant_id", "azure_client_id"):
             if not params.get(option):
                 raise PKIError(option, "required with azure_client_secret (a service principal's secret)")
-        return ClientSecretCredential(params["azure_tenant_id"], params["azure_client_id"], params["azure_client_secret"])
+        return azure_identity.ClientSecretCredential(params["azure_tenant_id"], params["azure_client_id"], params["azure_client_secret"])
     # The environment (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID, workload identity), a managed identity
     # or an az login, the sources the Azure SDK and CLI read.
-    return DefaultAzureCredential(managed_identity_client_id=params.get("azure_client_id"))
+    return azure_identity.DefaultAzureCredential(managed_identity_client_id=params.get("azure_client_id"))
 
 
 class KeyVaultCertificates:
@@ -160,21 +151,21 @@ class KeyVaultCertificates:
         if not re.match(r"^https://[^/\s]+$", self.url):
             raise PKIError("key_vault_url", "{0!r} is not a Key Vault URL such as https://my-vault.vault.azure.net".format(self.url))
         self.name = params["name"]
-        self._client = CertificateClient(self.url, credential or _credential(params), **client_options)
+        self._client = azure_certificates.CertificateClient(self.url, credential or _credential(params), **client_options)
 
     def _call(self, what, call, missing_ok=False):
         """call(), or None when it reads what is not there (missing_ok)."""
         try:
             return call()
-        except ClientAuthenticationError as exc:
+        except azure_exceptions.ClientAuthenticationError as exc:
             raise PKIError("azure_client_id", "{0} in {1}: authentication failed: {2}".format(what, self.url, exc.message or type(exc).__name__))
-        except ResourceNotFoundError as exc:
+        except azure_exceptions.ResourceNotFoundError as exc:
             if missing_ok:
                 return None
             raise PKIError("name", "{0} in {1} failed: not found: {2}".format(what, self.url, exc.message))
-        except HttpResponseError as exc:
+        except azure_exceptions.HttpResponseError as exc:
             raise PKIError("key_vault_url", "{0} in {1} failed: HTTP {2}: {3}".format(what, self.url, exc.status_code, exc.message))
-        except AzureError as exc:
+        except azure_exceptions.AzureError as exc:
             raise PKIError("key_vault_url", "{0} in {1} failed: {2}".format(what, self.url, exc.message or type(exc).__name__))
 
     def current(self):
@@ -195,7 +186,7 @@ class KeyVaultCertificates:
         """Create a new version from the policy; returns the CSR of the pending request it leaves."""
         # With the external issuer the poller is done at once, its result the pending request (CSR included).
         operation = self._call("creating the certificate " + self.name,
-                               lambda: self._client.begin_create_certificate(self.name, CertificatePolicy(**fields)).result())
+                               lambda: self._client.begin_create_certificate(self.name, azure_certificates.CertificatePolicy(**fields)).result())
         if operation is None or not getattr(operation, "csr", None):
             raise PKIError("key_vault_url", "Key Vault returned no CSR for {0}".format(self.name))
         return x509.load_der_x509_csr(bytes(operation.csr))

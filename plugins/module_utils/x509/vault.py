@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import re
-import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.libraries import LazyImport, import_error
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     BACKDATE,
@@ -39,16 +39,9 @@ try:
 except ImportError:
     pass  # reported by door.dependencies.assert_required_cryptography_version
 
-try:
-    import hvac
-    import hvac.exceptions
-    import requests.exceptions
-except ImportError:
-    HAS_HVAC = False
-    HVAC_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_HVAC = True
-    HVAC_IMPORT_ERROR = None
+hvac = LazyImport("hvac")
+hvac_exceptions = LazyImport("hvac.exceptions")
+requests_exceptions = LazyImport("requests.exceptions")
 
 ISSUERS = ("local", "vault")
 AUTH_METHODS = ("token", "approle")
@@ -87,11 +80,9 @@ _ROLE_SUBJECT_FIELDS = {
 
 def require_hvac(module):
     """Fail the module with Ansible's usual missing-library message (only called for issuer=vault)."""
-    if not HAS_HVAC:
-        module.fail_json(
-            msg=missing_required_lib("hvac", reason="to issue certificates through Vault or OpenBao (issuer=vault)"),
-            exception=HVAC_IMPORT_ERROR,
-        )
+    error = import_error("hvac")
+    if error:
+        module.fail_json(msg=missing_required_lib("hvac", reason="to issue certificates through Vault or OpenBao (issuer=vault)"), exception=error)
 
 
 def _connection_reason(exc):
@@ -166,12 +157,12 @@ class VaultClient:
     def _call(self, action, call, on_vault_error):
         try:
             return call()
-        except requests.exceptions.SSLError as exc:
+        except requests_exceptions.SSLError as exc:
             self._fail("vault_ca_cert", "TLS with Vault at {0} failed while {1}: {2}; give the CA of Vault's server certificate in vault_ca_cert "
                        "(or VAULT_CACERT)".format(self.url, action, _connection_reason(exc)))
-        except requests.exceptions.RequestException as exc:
+        except requests_exceptions.RequestException as exc:
             self._fail("vault_url", "cannot reach Vault at {0} while {1}: {2}".format(self.url, action, _connection_reason(exc)))
-        except hvac.exceptions.VaultError as exc:
+        except hvac_exceptions.VaultError as exc:
             on_vault_error(exc)
             self._fail("vault_url", "Vault at {0} refused {1}: {2}".format(self.url, action, _vault_errors(exc)))
 
@@ -181,7 +172,7 @@ class VaultClient:
 
         def not_a_mount(exc):
             # ca_chain needs no token on a PKI mount; elsewhere Vault answers "permission denied" to a tokenless read.
-            if isinstance(exc, (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden)):
+            if isinstance(exc, (hvac_exceptions.InvalidPath, hvac_exceptions.Forbidden)):
                 self._fail("vault_mount", "no PKI secrets engine answers at {0}/ on {1} ({2}); check vault_mount and vault_namespace".format(
                     self.mount, self.url, _vault_errors(exc)))
 
@@ -189,7 +180,7 @@ class VaultClient:
         if not (text or "").strip():
             # Before multi-issuer PKI (Vault < 1.11) a root mount's ca_chain is empty; its CA is at ca/pem.
             def no_issuer(exc):
-                if isinstance(exc, (hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest, hvac.exceptions.InternalServerError)):
+                if isinstance(exc, (hvac_exceptions.InvalidPath, hvac_exceptions.InvalidRequest, hvac_exceptions.InternalServerError)):
                     raise _NoIssuer()
 
             try:
@@ -205,7 +196,7 @@ class VaultClient:
             self._client.token = self.token
         else:
             def login_refused(exc):
-                if isinstance(exc, hvac.exceptions.InvalidPath):
+                if isinstance(exc, hvac_exceptions.InvalidPath):
                     self._fail("vault_approle_mount", "no AppRole auth method is enabled at auth/{0} on {1}".format(self.approle_mount, self.url))
                 self._fail("vault_role_id", "AppRole login at auth/{0} on {1} failed: {2} (check vault_role_id and vault_secret_id)".format(
                     self.approle_mount, self.url, _vault_errors(exc)))
@@ -230,14 +221,14 @@ class VaultClient:
 
         def refused(exc):
             errors = _vault_errors(exc)
-            if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
+            if isinstance(exc, (hvac_exceptions.Forbidden, hvac_exceptions.Unauthorized)):
                 if self.auth_method == "token":
                     self._fail("vault_token", "Vault denied {0} ({1}): the token is invalid or expired, or its policies do not grant "
                                               "update on {0}".format(endpoint, errors))
                 self._fail("vault_role_id", "Vault denied {0} ({1}): the AppRole's token policies do not grant update on {0}".format(endpoint, errors))
-            if isinstance(exc, hvac.exceptions.InvalidPath):
+            if isinstance(exc, hvac_exceptions.InvalidPath):
                 self._fail("vault_mount", "no PKI secrets engine is mounted at {0}/ on {1} ({2})".format(self.mount, self.url, errors))
-            if isinstance(exc, hvac.exceptions.InvalidRequest):
+            if isinstance(exc, hvac_exceptions.InvalidRequest):
                 if "unknown role" in errors:
                     self._fail("vault_role", "{0} has no role {1!r} ({2})".format(self.where, self.role, errors))
                 self._fail("vault_role", "the Vault role {0!r} of {1} refused to sign: {2}".format(self.role, self.where, errors))
@@ -363,7 +354,7 @@ class VaultIssuers(VaultClient):
 
     def _get(self, what, path, method="get"):
         def not_found(exc):
-            if isinstance(exc, (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden)):
+            if isinstance(exc, (hvac_exceptions.InvalidPath, hvac_exceptions.Forbidden)):
                 self._fail("vault_mount", "no PKI secrets engine with issuers answers at {0}/ on {1} ({2}); check vault_mount and vault_namespace".format(
                     self.mount, self.url, _vault_errors(exc)))
 
@@ -390,7 +381,7 @@ class VaultIssuers(VaultClient):
         self._client.token = self.token
 
         def denied(exc):
-            if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
+            if isinstance(exc, (hvac_exceptions.Forbidden, hvac_exceptions.Unauthorized)):
                 self._fail("vault_token", "Vault denied {0}/config/issuers ({1}): the token needs update on it".format(self.mount, _vault_errors(exc)))
 
         self._call("setting the default issuer of " + self.mount,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 
 import pytest
 from cryptography import x509
@@ -117,12 +118,13 @@ def test_module_refuses_before_asking_key_vault(run_module, tmp_path):
 
 
 def test_missing_sdk_is_reported(run_module, monkeypatch):
-    monkeypatch.setattr(key_vault, "HAS_AZURE_KEY_VAULT", False)
-    monkeypatch.setattr(key_vault, "AZURE_KEY_VAULT_IMPORT_ERROR", "ImportError")
-    run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
+    import azure.keyvault.certificates
+
+    with monkeypatch.context() as not_installed:
+        not_installed.setitem(sys.modules, "azure.keyvault.certificates", None)  # importing it then fails, as uninstalled
+        run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
     assert run.failed and "azure-keyvault-certificates" in run.msg
-    monkeypatch.setattr(key_vault, "HAS_AZURE_KEY_VAULT", True)
-    monkeypatch.setattr(key_vault, "AZURE_KEY_VAULT_VERSION", "4.10.0")
+    monkeypatch.setattr(azure.keyvault.certificates, "__version__", "4.10.0")
     run = run_module(temporal_key_vault_certificate.main, dict(key_vault_url="https://v.vault.azure.net", name="c", state="merged"))
     assert run.failed and "4.10.0 is installed" in run.msg
 
