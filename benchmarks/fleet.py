@@ -18,9 +18,9 @@ controller, copies). community.crypto comes from PyPI's `ansible` package, unpac
 Targets: the site's first run and rerun <= 0.5x the floor's and >= 3x faster than community.crypto's, and the site
 converged in one run (the script fails unless its rerun shows changed=0 on every host).
 
---scale 200,500,1000 runs only the site (first run and rerun, local connection) at each N and at the baseline fleet,
+--scale 200,500,1000 runs only the site (first run and rerun, local connection) at the baseline fleet and at each N,
 and prints at each N the time and the controller's peak memory per host beyond the baseline's, with their ratio to
-the smallest N's: a ratio near 1 means both grow linearly with the fleet.
+the smallest N's: a ratio near 1 means both grow linearly with the fleet. Each run's line comes as soon as it is done.
 
 Usage: python benchmarks/fleet.py [--hosts 100] [--forks 10] [--baseline-hosts 10] [--keep DIR]
        python benchmarks/fleet.py --transport ssh --hosts 50 --baseline-hosts 20 [--pipelining both]
@@ -412,30 +412,32 @@ def ratio(value, reference):
 
 
 def scale_main(opts, env, root):
+    """Prints each run's line as soon as it is done: what a long run measured is kept if it is stopped."""
     sizes = sorted(int(n) for n in opts.scale.split(","))
     baseline = min(opts.baseline_hosts, sizes[0] // 2)
     create_cas(root, env)
-    fleets = {}
-    problems = []
-    for size in [baseline] + sizes:
-        copy_cas(root, root / str(size))
-        fleets[size] = Fleet(root / str(size), size, env)
-        problems += ["{0} hosts: {1}".format(size, p) for p in fleets[size].site()]
     print("fleet scale: site at {0} hosts, local connection, forks {1}, baseline {2} hosts".format(
         ", ".join(str(n) for n in sizes), opts.forks, baseline))
     print("{0:<11} {1:>6} {2:>9} {3:>12} {4:>8} {5:>9} {6:>10} {7:>9}".format(
-        "run", "hosts", "seconds", "max RSS MiB", "s/host", "ratio", "KiB/host", "ratio"))
-    for kind in ("first", "rerun"):
-        name = "site " + kind
-        small = fleets[baseline].rows[name]
-        print("{0:<11} {1:>6} {2:>9.1f} {3:>12.1f}".format(name, baseline, small[0], small[2]))
-        first = None
-        for size in sizes:
-            seconds, _rc, rss = fleets[size].rows[name]
+        "run", "hosts", "seconds", "max RSS MiB", "s/host", "ratio", "KiB/host", "ratio"), flush=True)
+    fleets, problems, smallest = {}, [], {}
+    for size in [baseline] + sizes:
+        copy_cas(root, root / str(size))
+        fleets[size] = fleet = Fleet(root / str(size), size, env)
+        for name in ("site first", "site rerun"):
+            fleet.run(name, ["mtls.temporal.site"])
+            seconds, _rc, rss = fleet.rows[name]
+            if size == baseline:
+                print("{0:<11} {1:>6} {2:>9.1f} {3:>12.1f}".format(name, size, seconds, rss), flush=True)
+                continue
+            small = fleets[baseline].rows[name]
             per_host = ((seconds - small[0]) / (size - baseline), growth_kib(rss, small[2], size, baseline))
-            first = first or per_host
+            first = smallest.setdefault(name, per_host)
             print("{0:<11} {1:>6} {2:>9.1f} {3:>12.1f} {4:>8.3f} {5:>9} {6:>10.1f} {7:>9}".format(
-                name, size, seconds, rss, per_host[0], ratio(per_host[0], first[0]), per_host[1], ratio(per_host[1], first[1])))
+                name, size, seconds, rss, per_host[0], ratio(per_host[0], first[0]), per_host[1], ratio(per_host[1], first[1])),
+                flush=True)
+        problems += ["{0} hosts: site rerun, {1}".format(size, p)
+                     for p in unchanged_problems(fleet.root / "site-rerun.log", ["localhost"] + server_names(size))]
     finish([f for fleet in fleets.values() for f in fleet.failed], problems)
     print("reruns: changed=0 for every host at every size")
 

@@ -72,12 +72,12 @@ def test_scale_runs_at_small_n():
     lines = proc.stdout.splitlines()
     assert lines[0] == "fleet scale: site at 2, 3 hosts, local connection, forks 2, baseline 1 hosts"
     assert [line.split()[:3] for line in lines[2:8]] == [
-        ["site", kind, hosts] for kind in ("first", "rerun") for hosts in ("1", "2", "3")]
+        ["site", kind, hosts] for hosts in ("1", "2", "3") for kind in ("first", "rerun")]
     # Per host at each size, and its ratio to the smallest size's: 1.00x there by definition ("-" when the smallest
     # size's growth rounds to nothing, as it can at 2 hosts).
-    for line in (lines[3], lines[6]):
+    for line in lines[4:6]:
         assert line.split()[6] in ("1.00x", "-") and line.split()[8] in ("1.00x", "-"), line
-    for line in (lines[4], lines[7]):
+    for line in lines[6:8]:
         assert line.split()[6].endswith("x") or line.split()[6] == "-", line
     assert lines[8] == "reruns: changed=0 for every host at every size"
 
