@@ -1,4 +1,5 @@
-"""The fleet benchmark runs and reports its table at small N (its numbers are for benchmarks/README.md, not asserted)."""
+"""The fleet and batch benchmarks run and report their tables at small N (their numbers are for benchmarks/README.md,
+not asserted)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 import pytest
 
+import ssh_fleet
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -25,6 +27,59 @@ def test_benchmark_runs_at_small_n():
     assert lines[13].startswith("per-host memory rerun  site ")
     # The script itself fails unless every host's rerun recap shows changed=0; this line says it checked.
     assert lines[14] == "reruns: changed=0 for every host in the recaps of site (2 + localhost) and floor"
+
+
+def test_ssh_transport_runs_at_small_n():
+    reason = ssh_fleet.unsupported()
+    if reason:
+        pytest.skip(reason)
+    # Pipelining off: the one setting that differs from the harness's hosts, so its override is what runs.
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fleet.py"), "--transport", "ssh", "--hosts", "2",
+                           "--forks", "2", "--pipelining", "off"], capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "fleet benchmark over ssh: 2 hosts, forks 2, 8 files per host, baseline 1 hosts, pipelining off"
+    runs = [(line.rsplit(None, 4)[0], line.split()[-3]) for line in lines[2:14]]
+    assert runs == [(name + " " + kind, hosts) for hosts in ("2", "1") for name in ("site", "floor", "community.crypto")
+                    for kind in ("first", "rerun")]
+    for kind, line in zip(("first", "rerun"), lines[14:16]):
+        assert line.startswith("pipelining off {0:<6} site/floor time ".format(kind)), line
+        assert " community.crypto/site time " in line and "(target >= 3x: " in line, line
+    for kind, line in zip(("first", "rerun"), lines[16:18]):
+        assert line.startswith("pipelining off {0:<6} per-host memory site ".format(kind)) and ", community.crypto " in line, line
+    # The comparison is fair only if the community.crypto play converges too.
+    assert lines[18] == "pipelining off community.crypto rerun: changed=0 on every host"
+    assert lines[19] == "site reruns: changed=0 for every host (2 + localhost, pipelining off) and floor"
+
+
+def test_batch_benchmark_runs_at_small_n():
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch.py"), "--identities", "20"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "batch benchmark: 20 client identities (ECDSA P-256, key and certificate each)"
+    assert [line.rsplit(None, 2)[0] for line in lines[2:5]] == [
+        "raw cryptography", "temporal_leaf_batch first", "temporal_leaf_batch rerun"]
+    assert lines[5].startswith("temporal_leaf_batch/raw time ") and "(target <= 1.5x: " in lines[5]
+    # The script fails unless both sides wrote every file and their certificates match; this line says it checked.
+    assert lines[6] == "same certificates on both sides (subject, issuer, extensions, validity, curve, chain); rerun changed=0"
+
+
+def test_scale_runs_at_small_n():
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fleet.py"), "--scale", "2,3", "--forks", "2"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "fleet scale: site at 2, 3 hosts, local connection, forks 2, baseline 1 hosts"
+    assert [line.split()[:3] for line in lines[2:8]] == [
+        ["site", kind, hosts] for hosts in ("1", "2", "3") for kind in ("first", "rerun")]
+    # Per host at each size, and its ratio to the smallest size's: 1.00x there by definition ("-" when the smallest
+    # size's growth rounds to nothing, as it can at 2 hosts).
+    for line in lines[4:6]:
+        assert line.split()[6] in ("1.00x", "-") and line.split()[8] in ("1.00x", "-"), line
+    for line in lines[6:8]:
+        assert line.split()[6].endswith("x") or line.split()[6] == "-", line
+    assert lines[8] == "reruns: changed=0 for every host at every size"
 
 
 def test_rerun_recap_check_catches_a_change(tmp_path):

@@ -142,6 +142,14 @@ class SshFleet:
                                             self.addresses[name], "--", *remote]),
                               capture_output=True, text=True, timeout=60, check=False)
 
+    def close_connections(self):
+        """Ends each host's persistent connection, so the next command connects anew (a benchmark's runs then each
+        pay their own connection set-up)."""
+        for name in self.names:
+            # -l: the user is part of the socket's name (%C).
+            subprocess.run(self.command(["ssh", *self.ssh_args(), "-l", LOGIN_USER, "-O", "exit", self.addresses[name]]),
+                           capture_output=True, timeout=30, check=False)
+
     # --- lifecycle
 
     def start(self):
@@ -238,10 +246,7 @@ class SshFleet:
         """Ends the persistent connections, stops each sshd and whatever is left in the fleet's namespaces by PID,
         then removes the namespaces (their veths and the bridge go with them) and the state directory."""
         if self.state is not None and self.sshd:
-            for name in self.names:
-                # -l: the user is part of the socket's name (%C).
-                subprocess.run(self.command(["ssh", *self.ssh_args(), "-l", LOGIN_USER, "-O", "exit", self.addresses[name]]),
-                               capture_output=True, timeout=30, check=False)
+            self.close_connections()
         for process in self.sshd.values():
             if process.poll() is None:
                 process.terminate()

@@ -316,19 +316,23 @@ def _finish_journal(journal):
 
 def recover(paths):
     """Under the lock: finish committed transactions in the directories of paths, then remove the temp files
-    an uncommitted one left for these paths. Returns the targets that were completed."""
-    directories = sorted({_directory_of(path) for path in paths if path and os.path.isdir(_directory_of(path))})
+    an uncommitted one left for these paths. Returns the targets that were completed. Each directory is listed
+    twice however many of the paths it holds: a batch of thousands of files in one directory stays linear."""
+    prefixes = {}
+    for path in paths:
+        if path and os.path.isdir(_directory_of(path)):
+            prefixes.setdefault(_directory_of(path), set()).add(_temp_prefix(path))
     finished = []
-    for directory in directories:
+    for directory in sorted(prefixes):
         for name in sorted(os.listdir(directory)):
             if name.startswith(JOURNAL_PREFIX) and name.endswith(JOURNAL_SUFFIX):
                 finished.extend(_finish_journal(os.path.join(directory, name)))
-    for path in paths:
-        if not path or not os.path.isdir(_directory_of(path)):
-            continue
-        directory, prefix = _directory_of(path), _temp_prefix(path)
+    for directory, wanted in prefixes.items():
         for name in os.listdir(directory):
-            stray_temp = name.startswith(prefix) and name.endswith(TEMP_SUFFIX) and "." not in name[len(prefix):-len(TEMP_SUFFIX)]
+            if not name.endswith(TEMP_SUFFIX):
+                continue
+            # A temp file is <prefix><random part without a dot>.tmp, so its prefix ends at the last dot before .tmp.
+            stray_temp = name[:-len(TEMP_SUFFIX)].rpartition(".")[0] + "." in wanted
             stray_journal = name.startswith(JOURNAL_PREFIX) and name.endswith(JOURNAL_SUFFIX + TEMP_SUFFIX)
             if stray_temp or stray_journal:
                 os.unlink(os.path.join(directory, name))

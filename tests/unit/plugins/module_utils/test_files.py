@@ -110,3 +110,24 @@ def test_first_certificate_is_compared_as_der_and_only_for_certificate_files():
     assert first_certificate_der(b"-----BEGIN X509 CRL-----\nMIGH\n-----END X509 CRL-----\n" + first) is None
     assert first_certificate_der(b"-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n") is None
     assert first_certificate_der(b"no PEM here") is None
+
+
+def test_recover_removes_only_the_temp_files_of_its_paths_listing_each_directory_twice(tmp_path, monkeypatch):
+    # benchmarks/batch.py: 10,000 identities in one directory made recover list it once per file, 20,000 times.
+    paths = [str(tmp_path / name) for name in ("a.pem", "a.key", "b.pem")]
+    strays = [".a.pem.k3j9x_.tmp", ".a.key.q8_2ab.tmp", ".b.pem.zz91ab.tmp", _files.JOURNAL_PREFIX + "x1" + _files.JOURNAL_SUFFIX + ".tmp"]
+    # Another file's temp (a.pem.bak's), an unlisted path's, and a user's file that only looks like one.
+    kept = [".a.pem.bak.k3j9x_.tmp", ".c.pem.k3j9x_.tmp", "a.pem.tmp", "a.pem"]
+    for name in strays + kept:
+        (tmp_path / name).write_text("x")
+    listings = []
+    real_listdir = os.listdir
+
+    def counting_listdir(directory):
+        listings.append(directory)
+        return real_listdir(directory)
+
+    monkeypatch.setattr(_files.os, "listdir", counting_listdir)
+    assert _files.recover(paths) == []
+    assert sorted(real_listdir(tmp_path)) == sorted(kept)
+    assert listings == [str(tmp_path)] * 2
