@@ -14,11 +14,16 @@ from conftest import REPO
 pytestmark = pytest.mark.slow
 
 
-def test_benchmark_runs_at_small_n():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fleet.py"), "--hosts", "2", "--forks", "2"],
-                          capture_output=True, text=True, timeout=600, check=False)
+def benchmark_lines(script, *args, timeout):
+    """The output lines of benchmarks/SCRIPT.py run with args, which must succeed."""
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / (script + ".py")), *args],
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    return proc.stdout.splitlines()
+
+
+def test_benchmark_runs_at_small_n():
+    lines = benchmark_lines("fleet", "--hosts", "2", "--forks", "2", timeout=600)
     assert lines[0] == "fleet benchmark: 2 hosts, forks 2, 8 files per host, baseline 1 hosts"
     runs = [(line.split()[0] + " " + line.split()[1], line.split()[2]) for line in lines[2:10]]
     assert runs == [(name, hosts) for hosts in ("2", "1") for name in ("site first", "site rerun", "floor first", "floor rerun")]
@@ -34,10 +39,7 @@ def test_ssh_transport_runs_at_small_n():
     if reason:
         pytest.skip(reason)
     # Pipelining off: the one setting that differs from the harness's hosts, so its override is what runs.
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fleet.py"), "--transport", "ssh", "--hosts", "2",
-                           "--forks", "2", "--pipelining", "off"], capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = benchmark_lines("fleet", "--transport", "ssh", "--hosts", "2", "--forks", "2", "--pipelining", "off", timeout=900)
     assert lines[0] == "fleet benchmark over ssh: 2 hosts, forks 2, 8 files per host, baseline 1 hosts, pipelining off"
     runs = [(line.rsplit(None, 4)[0], line.split()[-3]) for line in lines[2:14]]
     assert runs == [(name + " " + kind, hosts) for hosts in ("2", "1") for name in ("site", "floor", "community.crypto")
@@ -53,10 +55,7 @@ def test_ssh_transport_runs_at_small_n():
 
 
 def test_batch_benchmark_runs_at_small_n():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch.py"), "--identities", "20"],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = benchmark_lines("batch", "--identities", "20", timeout=600)
     assert lines[0] == "batch benchmark: 20 client identities (ECDSA P-256, key and certificate each)"
     assert [line.rsplit(None, 2)[0] for line in lines[2:5]] == [
         "raw cryptography", "temporal_leaf_batch first", "temporal_leaf_batch rerun"]
@@ -66,10 +65,7 @@ def test_batch_benchmark_runs_at_small_n():
 
 
 def test_scale_runs_at_small_n():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fleet.py"), "--scale", "2,3", "--forks", "2"],
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = benchmark_lines("fleet", "--scale", "2,3", "--forks", "2", timeout=600)
     assert lines[0] == "fleet scale: site at 2, 3 hosts, local connection, forks 2, baseline 1 hosts"
     assert [line.split()[:3] for line in lines[2:8]] == [
         ["site", kind, hosts] for hosts in ("1", "2", "3") for kind in ("first", "rerun")]
