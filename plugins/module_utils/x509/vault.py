@@ -18,7 +18,6 @@ import re
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Backend, Plan
-from ansible_collections.mtls.temporal.plugins.module_utils.x509.libraries import LazyImport, import_error
 from ansible_collections.mtls.temporal.plugins.module_utils.errors import PKIError
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import (
     BACKDATE,
@@ -30,6 +29,7 @@ from ansible_collections.mtls.temporal.plugins.module_utils.x509.durations impor
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.issuance import IssuerNotCreatedYet, check_distinct_dn, check_issuer_certificate
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import generate_private_key, same_public_key, signature_hash
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.leaf import LeafBackend
+from ansible_collections.mtls.temporal.plugins.module_utils.x509.libraries import LazyImport, import_error
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.names import check_name_constraints, san_extension
 
 try:
