@@ -12,3 +12,20 @@ go_for() {
     fi
     export GOTOOLCHAIN=local CGO_ENABLED=0
 }
+
+# stage_build OUT: sets $partial to a new private directory beside OUT to build into, removed when the script exits:
+# two concurrent first calls never build into the same tree. publish_build then moves it to OUT.
+stage_build() {
+    mkdir -p "$(dirname "$1")"
+    partial="$(mktemp -d "$1.partial.XXXXXX")"
+    trap 'rm -rf "$partial"' EXIT
+}
+
+# publish_build SCRIPT OUT PATH: moves $partial to OUT. mv -T refuses an existing non-empty OUT: a concurrent call
+# that finished first wins (OUT/PATH is there), and its build is as good.
+publish_build() {
+    if ! mv -T "$partial" "$2" 2>/dev/null && [ ! -e "$2/$3" ]; then
+        echo "$1: could not move $partial to $2" >&2
+        exit 1
+    fi
+}

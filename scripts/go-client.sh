@@ -18,17 +18,10 @@ fi
 go_for go-client.sh "$module"
 started=$(date +%s)
 echo "==> building the Go SDK client into $out (first time only)" >&2
-mkdir -p "$cache"
-# A private staging directory per call: two concurrent first calls must not build into the same tree.
-partial="$(mktemp -d "$out.partial.XXXXXX")"
-trap 'rm -rf "$partial"' EXIT
+stage_build "$out"
 # -mod=readonly: go.sum is the pin, and a build must not rewrite it; -buildvcs=false: the binary does not depend on
 # the checkout's git state, which the pin does not cover.
 (cd "$module" && go build -mod=readonly -buildvcs=false -trimpath -ldflags='-s -w' -o "$partial/go-worker" .) >&2
-# mv -T refuses an existing non-empty target: a concurrent call that finished first wins, and its binary is as good.
-if ! mv -T "$partial" "$out" 2>/dev/null && [ ! -x "$out/go-worker" ]; then
-    echo "go-client.sh: could not move $partial to $out" >&2
-    exit 1
-fi
+publish_build go-client.sh "$out" go-worker
 echo "==> built in $(( $(date +%s) - started )) s" >&2
 echo "$out/go-worker"

@@ -24,18 +24,11 @@ for tool in mvn java; do
 done
 started=$(date +%s)
 echo "==> building the Java SDK client into $out (first time only)" >&2
-mkdir -p "$cache"
-# A private staging directory per call: two concurrent first calls must not build into the same tree.
-partial="$(mktemp -d "$out.partial.XXXXXX")"
-trap 'rm -rf "$partial"' EXIT
+stage_build "$out"
 # Maven's whole build directory goes into the staging directory: no target/ appears in the checkout.
 mvn -q -B -f "$project/pom.xml" -DbuildDirectory="$partial/target" -DskipTests package >&2
 mv "$partial/target/java-client.jar" "$partial/java-client.jar"
 rm -rf "$partial/target"
-# mv -T refuses an existing non-empty target: a concurrent call that finished first wins, and its jar is as good.
-if ! mv -T "$partial" "$out" 2>/dev/null && [ ! -f "$out/java-client.jar" ]; then
-    echo "java-client.sh: could not move $partial to $out" >&2
-    exit 1
-fi
+publish_build java-client.sh "$out" java-client.jar
 echo "==> built in $(( $(date +%s) - started )) s" >&2
 echo "$out/java-client.jar"

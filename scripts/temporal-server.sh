@@ -18,17 +18,16 @@ fi
 go_for temporal-server.sh "$module"
 started=$(date +%s)
 echo "==> building temporal-server $version and tdbg into $out (first time only: about 5 minutes on 2 cores)" >&2
-rm -rf "$out.partial"
-mkdir -p "$out.partial"
+stage_build "$out"
 build() {
     # -v names each package as it is compiled: a count every 100 keeps the wait visible without flooding the log.
-    (cd "$module" && go build -v -trimpath -tags disable_grpc_modules -ldflags='-s -w' -o "$out.partial/$1" "$2") 2>&1 |
+    (cd "$module" && go build -v -trimpath -tags disable_grpc_modules -ldflags='-s -w' -o "$partial/$1" "$2") 2>&1 |
         awk -v tool="$1" '/^(go: |#|.*\.go:[0-9]+)/ {print; next} {n++; if (n % 100 == 0) printf "    %s: %d packages compiled\n", tool, n; fflush()}' >&2
-    [ -x "$out.partial/$1" ]
+    [ -x "$partial/$1" ]
 }
 build temporal-server go.temporal.io/server/cmd/server
 build tdbg go.temporal.io/server/cmd/tools/tdbg
-"$out.partial/temporal-server" --version >&2
-mv "$out.partial" "$out"
+"$partial/temporal-server" --version >&2
+publish_build temporal-server.sh "$out" tdbg
 echo "==> built in $(( $(date +%s) - started )) s" >&2
 echo "$out"

@@ -22,5 +22,5 @@ scripts/ui-server.sh >/dev/null
 # ansible-core 2.18, the other series meta/runtime.yml claims, in a venv of its own in the user's cache (Python 3.11).
 scripts/ansible-core-venv.sh 2.18 >/dev/null
 export PATH="$repo/.venv/bin:$PATH"
-# -rs: every skip says why.
-exec python -m pytest -n 2 --dist loadfile -rs "$@"
+# -rfEs: the summary names every failure and error, and says why each skip was skipped.
+exec python -m pytest -n 2 --dist loadfile -rfEs "$@"

@@ -20,18 +20,11 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 started=$(date +%s)
 echo "==> npm ci into $out (first time only)" >&2
-mkdir -p "$cache"
-# A private staging directory per call: two concurrent first calls must not install into the same tree.
-partial="$(mktemp -d "$out.partial.XXXXXX")"
-trap 'rm -rf "$partial"' EXIT
+stage_build "$out"
 cp "$clients/package.json" "$clients/package-lock.json" "$partial/"
 # No install scripts: the two the lock brings (protobufjs, @swc/core) only check their own setup, and npm 11 skips
 # unapproved ones anyway, so skipping them keeps every npm version installing the same tree.
 (cd "$partial" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn) >&2
-# mv -T refuses an existing non-empty target: a concurrent call that finished first wins, and its tree is as good.
-if ! mv -T "$partial" "$out" 2>/dev/null && [ ! -d "$out/node_modules/@temporalio/worker" ]; then
-    echo "ts-client.sh: could not move $partial to $out" >&2
-    exit 1
-fi
+publish_build ts-client.sh "$out" node_modules/@temporalio/worker
 echo "==> installed in $(( $(date +%s) - started )) s" >&2
 echo "$out"

@@ -16,8 +16,7 @@ if [ -x "$out/ui-server" ]; then
 fi
 go_for ui-server.sh "$module"
 echo "==> building ui-server $version into $out (first time only)" >&2
-rm -rf "$out.partial"
-mkdir -p "$out.partial"
-(cd "$module" && go build -mod=readonly -trimpath -ldflags='-s -w' -o "$out.partial/ui-server" github.com/temporalio/ui-server/v2/cmd/server) >&2
-mv "$out.partial" "$out"
+stage_build "$out"
+(cd "$module" && go build -mod=readonly -trimpath -ldflags='-s -w' -o "$partial/ui-server" github.com/temporalio/ui-server/v2/cmd/server) >&2
+publish_build ui-server.sh "$out" ui-server
 echo "$out/ui-server"

@@ -15,6 +15,10 @@ description:
     module run. A fleet's certificates are then issued by one process on the controller instead of one
     process per certificate, and the CA key is opened once.
   - Every certificate is planned before any file is written, so one bad entry fails the run and writes nothing.
+  - Consecutive certificates whose files are all in one directory are written together as one transaction, up to 500
+    of them. Each is then whole (old or new, never a mix) even if the run is killed, and the disk syncs that make
+    a transaction durable are paid once for the group. A write that fails (a full disk) writes none of its group;
+    the result lists the certificates written before it.
   - Renewal decisions, check mode, diffs, file safety and results per certificate are those of
     M(mtls.temporal.temporal_leaf).
   - With O(issuer=vault) one Vault or OpenBao PKI role (O(vault_role)) signs every certificate of the batch, as

@@ -142,7 +142,7 @@ def entry_consistent(entry):
 
 
 def test_sigkill_during_a_fleet_batch_leaves_each_host_whole(tmp_path, ca, run_module, tally):
-    """temporal_leaf_batch (what the fleet roles run) writes one transaction per certificate."""
+    """temporal_leaf_batch (what the fleet roles run) writes the certificates of one directory as one transaction."""
     from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf_batch
 
     pristine = tmp_path / "pristine"
@@ -171,8 +171,23 @@ def test_sigkill_during_a_fleet_batch_leaves_each_host_whole(tmp_path, ca, run_m
         assert all(entry_consistent(entry) for entry in args["certificates"])
         assert listing(work) == ["node1.key", "node1.pem", "node2.key", "node2.pem"], listing(work)
         assert not run_module(temporal_leaf_batch.main, args).changed
-    # Per certificate: half and all of the key and the cert, the commit, two renames, the journal's removal.
-    assert point - 1 == 2 * 8
+    # Half and all of each certificate's key and cert, the commit, their four renames, the journal's removal.
+    assert point - 1 == 2 * 2 * 2 + 1 + 4 + 1
+
+
+def test_a_failed_write_in_a_batch_writes_none_of_its_transaction(tmp_path, ca, tally):
+    """The second certificate's key cannot be staged: its transaction (both certificates) is not written, and the
+    message says so and names the file."""
+    work = tmp_path / "batch"
+    work.mkdir()
+    args = batch_args(work, ca)
+    # Fault points 1-4 stage the first certificate's key and cert, 5 and 6 the second's key.
+    rc, result = drive("temporal_leaf_batch", args, fault="6:enospc")
+    tally("faults")
+    assert rc == 1, result
+    assert result["msg"].startswith("none of the 2 certificates from {0} on was written: ".format(work / "node1.pem")), result["msg"]
+    assert "cannot write {0}: No space left on device".format(work / "node2.key") in result["msg"]
+    assert listing(work) == [] and result["certificates"] == []
 
 
 def test_committed_set_is_finished_by_the_next_run_even_in_another_task(tmp_path, ca, run_module):

@@ -46,7 +46,8 @@ def run(module, backend_class):
 
 def run_batch(module, backend_class, entries):
     """Run one backend per (where, params) entry: every entry is checked, then every one planned (an error in any
-    writes nothing, and planning may have Vault sign), then each one's files are written as its own transaction.
+    writes nothing, and planning may have Vault sign), then the files are written, each entry's in one transaction
+    (see _transactions).
     The result lists each entry's result as backend.entry_result makes it."""
     _check_libraries(module, backend_class)
     backends = [(where, params, _entry(module, where, params, backend_class, params, module.check_mode)) for where, params in entries]
@@ -88,23 +89,72 @@ def _entry(module, where, params, call, *args):
         module.fail_json(msg="{0} ({1}): {2}".format(where, params.get("path"), exc))
 
 
+# The most entries one transaction of a batch writes: a run killed before its commit redoes at most these.
+BATCH_TRANSACTION_ENTRIES = 500
+
+
 def _carry_out_batch(module, plans):
     results, diffs, changed = [], [], False
-    for params, backend, plan in plans:
-        if module.params.get("create_dirs"):
-            plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
+    for group in _transactions(plans):
+        for params, _backend, plan in group:
+            if module.params.get("create_dirs"):
+                plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
         try:
-            _backups, made = _carry_out(module, plan)
+            made = _carry_out_group(module, [plan for _params, _backend, plan in group])
         except (PKIError, OSError) as exc:
-            module.fail_json(msg="{0}: {1}".format(params["path"], exc), certificates=results)
-        entry_changed = bool(made + _set_attributes(module, plan, [])) or plan.changed
-        changed |= entry_changed
-        results.append(backend.entry_result(plan, entry_changed))
-        if entry_changed and plan.diff is not None:
-            diffs.append(dict(before_header=params["path"], after_header=params["path"], **plan.diff))
-        for warning in plan.warnings:
-            module.warn(warning)
+            where = group[0][0]["path"] if len(group) == 1 else "none of the {0} certificates from {1} on was written".format(
+                len(group), group[0][0]["path"])
+            module.fail_json(msg="{0}: {1}".format(where, exc), certificates=results)
+        for (params, backend, plan), entry_made in zip(group, made):
+            entry_changed = bool(entry_made + _set_attributes(module, plan, [])) or plan.changed
+            changed |= entry_changed
+            results.append(backend.entry_result(plan, entry_changed))
+            if entry_changed and plan.diff is not None:
+                diffs.append(dict(before_header=params["path"], after_header=params["path"], **plan.diff))
+            for warning in plan.warnings:
+                module.warn(warning)
     return results, diffs, changed
+
+
+def _transactions(plans):
+    """The entries of a batch in the groups that are each written as one transaction, in order. Consecutive entries
+    that only write files, all in one directory, share one (up to BATCH_TRANSACTION_ENTRIES), as do those with nothing
+    to write: each set stays whole, as the group is, and its journal and directory syncs are paid once rather than per
+    certificate. A journal is found by the runs that touch its directory, hence one directory per group. An entry that
+    removes files, has effects or writes to several directories is its own group."""
+    group, directory = [], None
+    for entry in plans:
+        plan = entry[2]
+        directories = {os.path.dirname(os.path.abspath(staged.path)) for staged in plan.files}
+        if plan.removals or plan.effects or len(directories) > 1:
+            if group:
+                yield group
+            yield [entry]
+            group, directory = [], None
+            continue
+        own = directories.pop() if directories else None
+        if group and (len(group) == BATCH_TRANSACTION_ENTRIES or (None not in (own, directory) and own != directory)):
+            yield group
+            group, directory = [], None
+        group.append(entry)
+        directory = directory or own
+    if group:
+        yield group
+
+
+def _carry_out_group(module, plans):
+    """_carry_out for the plans of one transaction (see _transactions); returns the directories each made."""
+    made = [_make_directories(module, plan) for plan in plans]
+    if not module.check_mode:
+        files = [staged for plan in plans for staged in plan.files]
+        if files:
+            write_files(files, module.params.get("backup"))
+        for plan in plans:
+            if plan.removals:
+                remove_files(plan.removals, module.params.get("backup"))
+            for effect in plan.effects:
+                effect()
+    return made
 
 
 # What compact_result keeps of each changed entry of a batch.

@@ -35,3 +35,26 @@ def test_an_absent_entry_removes_its_files_and_leaves_the_others(run_module, tmp
 
     again = run_module(temporal_leaf_batch.main, removal)
     assert not again.changed and again["certificates"][0]["removed"] == []
+
+
+def test_entries_share_a_transaction_only_within_one_directory():
+    """Consecutive entries writing to one directory share a transaction (at most BATCH_TRANSACTION_ENTRIES), entries
+    with nothing to write join any; one that removes files or writes to two directories stands alone."""
+    from ansible_collections.mtls.temporal.plugins.module_utils.disk.plan import Plan
+    from ansible_collections.mtls.temporal.plugins.module_utils.door import runner
+
+    def entry(name, *paths, removals=()):
+        plan = Plan()
+        for path in paths:
+            plan.write("path", path, b"")
+        plan.removals = list(removals)
+        return (name, None, plan)
+
+    entries = [entry("a1", "/a/1.pem", "/a/1.key"), entry("same"), entry("a2", "/a/2.pem"), entry("b1", "/b/1.pem"),
+               entry("gone", removals=["/b/2.pem"]), entry("b3", "/b/3.pem"), entry("split", "/b/4.pem", "/c/4.key"),
+               entry("c5", "/c/5.pem")]
+    groups = [[name for name, _backend, _plan in group] for group in runner._transactions(entries)]
+    assert groups == [["a1", "same", "a2"], ["b1"], ["gone"], ["b3"], ["split"], ["c5"]]
+
+    many = [entry(str(i), "/a/{0}.pem".format(i)) for i in range(runner.BATCH_TRANSACTION_ENTRIES + 1)]
+    assert [len(group) for group in runner._transactions(many)] == [runner.BATCH_TRANSACTION_ENTRIES, 1]
