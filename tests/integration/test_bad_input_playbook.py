@@ -83,7 +83,7 @@ def test_outputs_that_alias_inputs_or_each_other_fail_before_anything_is_written
         "ca_key_over_parent_key": "private_key_path: {0} is also parent_ca_private_key_path, which this run reads".format(root["private_key_path"]),
         "batch_same_path": "certificates[1].path: {0} is also certificates[0].path, and both would be written".format(out / "a.pem"),
         "batch_shared_key": "certificates[1].private_key_path: {0} is also certificates[0].private_key_path".format(out / "a.key"),
-        "batch_key_is_ca_key": "certificates[0] ({0}): private_key_path: {1} is also ca_private_key_path".format(out / "a.pem", key),
+        "batch_key_is_ca_key": "certificates[0].private_key_path: {0} is also ca_private_key_path, which this run reads".format(key),
         "csr_over_key": "csr_path: {0} is also private_key_path, and both would be written".format(out / "n.key"),
     }
     assert_failed_with(results, expected)

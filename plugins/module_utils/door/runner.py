@@ -51,15 +51,16 @@ def run_batch(module, backend_class, entries):
     The result lists each entry's result as backend.entry_result makes it."""
     _check_libraries(module, backend_class)
     backends = [(where, params, _entry(module, where, params, backend_class, params, module.check_mode)) for where, params in entries]
+    if module.params.get("compact_result") and not module._diff:
+        for _where, _params, backend in backends:
+            backend.facts = False
     for where, params, backend in backends:
         _entry(module, where, params, check_file_attribute_options, params)
-        _entry(module, where, params, check_distinct_files, backend.inputs, backend.outputs)
     paths = [path for _where, _params, backend in backends for path in backend.paths]
     try:
         check_file_attribute_options(module.params)
-        # Nor may one entry write what another reads or writes (the second would silently win).
-        check_distinct_files([(where + "." + option, path) for where, _params, backend in backends for option, path in backend.inputs],
-                             [(where + "." + option, path) for where, _params, backend in backends for option, path in backend.outputs])
+        # No entry may write what it or another reads or writes (the second would silently win).
+        check_distinct_files(_batch_files(module, backends, "inputs"), _batch_files(module, backends, "outputs"))
         with exclusive(paths, module.check_mode) as completed:
             plans = [(params, backend, _entry(module, where, params, backend.plan)) for where, params, backend in backends]
             results, diffs, changed = _carry_out_batch(module, plans)
@@ -74,6 +75,16 @@ def run_batch(module, backend_class, entries):
     if module.params.get("compact_result"):
         _compact_batch(module, result)
     module.exit_json(changed=changed, **result)
+
+
+def _batch_files(module, backends, kind):
+    """The (option, path) pairs of every entry's backend.inputs or .outputs, as check_distinct_files takes them: an
+    entry's own option named with the entry (certificates[3].path), one the batch sets once (ca_path) by itself, once."""
+    pairs = {}
+    for where, _params, backend in backends:
+        for option, path in getattr(backend, kind):
+            pairs.setdefault((option if option in module.params else where + "." + option, path), None)
+    return list(pairs)
 
 
 def _check_libraries(module, backend_class):

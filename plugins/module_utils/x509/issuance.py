@@ -57,39 +57,39 @@ def load_issuer_chain(path_option, key_option, passphrase_option, params, now, c
     path = params[path_option]
     if check_mode and read_optional(path, path_option) is None:
         raise IssuerNotCreatedYet(path)
-    chain = load_pem_certificates(read_required(path, path_option), path_option, path)
+    chain = _parsed(load_pem_certificates, read_required(path, path_option), path_option, path)
     ca = chain[0]
     check_issuer_certificate(ca, path_option, path, now)
     key_path = params[key_option]
-    key = _issuer_key(read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
+    key = _parsed(load_private_key, read_required(key_path, key_option), params.get(passphrase_option), key_option, key_path, passphrase_option)
     if not same_public_key(key, ca.public_key()):
         raise PKIError(key_option, "the key in {0} does not match the CA certificate in {1}".format(key_path, path))
     return chain, key
 
 
+# temporal_leaf_batch issues many leaves from one CA in one process: each distinct CA file and key file content is
+# parsed once per process (an encrypted CA key costs a key derivation to open).
+_PARSED = {}
+
+
+def _parsed(parse, data, *args):
+    """parse(data, *args), from the cache when the same data and arguments (paths, passphrase) were parsed before."""
+    cache_key = (parse, hashlib.sha256(data).digest(), args)
+    if cache_key not in _PARSED:
+        _PARSED[cache_key] = parse(data, *args)
+    return _PARSED[cache_key]
+
+
 def check_issuer_certificate(ca, option, where, now):
     """The issuing CA certificate (from a file, or from a remote CA such as Vault) can sign leaves today."""
+    if is_ca(ca) and _can_sign_certificates(ca) and now <= ca.not_valid_after_utc:
+        return  # without formatting the subject: a batch checks its CA once per certificate
     subject = ca.subject.rfc4514_string()
     if not is_ca(ca):
         raise PKIError(option, "{0} ({1}) is not a CA certificate (basicConstraints CA:true is missing)".format(where, subject))
     if not _can_sign_certificates(ca):
         raise PKIError(option, "{0} ({1}) has a keyUsage without keyCertSign".format(where, subject))
-    if now > ca.not_valid_after_utc:
-        raise PKIError(
-            option, "the CA {0} in {1} expired on {2}".format(subject, where, timestamp(ca.not_valid_after_utc))
-        )
-
-
-# temporal_leaf_batch issues many leaves from one CA in one process; an encrypted CA key costs a key
-# derivation to open, so each distinct key file content is parsed once per process.
-_ISSUER_KEYS = {}
-
-
-def _issuer_key(pem, passphrase, key_option, key_path, passphrase_option):
-    cache_key = (hashlib.sha256(pem).digest(), passphrase)
-    if cache_key not in _ISSUER_KEYS:
-        _ISSUER_KEYS[cache_key] = load_private_key(pem, passphrase, key_option, key_path, passphrase_option)
-    return _ISSUER_KEYS[cache_key]
+    raise PKIError(option, "the CA {0} in {1} expired on {2}".format(subject, where, timestamp(ca.not_valid_after_utc)))
 
 
 def _can_sign_certificates(cert):
@@ -205,7 +205,7 @@ class IssueBackend(Backend):
             if key_file.unreadable:
                 details.append("unreadable private key replaced (force)")
         cert, cert_file_exists = self._current_certificate()
-        before = certificate_facts(cert) if cert is not None else None
+        before = certificate_facts(cert) if cert is not None and self.facts else None
         reason, detail = self.decide(cert, key_file.key if key_file else None, cert_file_exists)
         if detail:
             details.insert(0, detail)
@@ -250,7 +250,7 @@ class IssueBackend(Backend):
 
     def _report(self, plan, reason, details, certificate, before):
         p = self.params
-        facts = certificate_facts(certificate) if certificate is not None else None
+        facts = certificate_facts(certificate) if certificate is not None and self.facts else None
         plan.result = dict(reason=reason, reason_detail="; ".join(details) or None)
         plan.result.update((option, p.get(option)) for option in self.path_options)
         if p["state"] == "present":
@@ -313,7 +313,7 @@ class IssueBackend(Backend):
         """Stage the removal of every file there is; returns the facts of the certificate removed, if readable."""
         plan.removals = [path for path in self.paths if path and os.path.lexists(path)]
         path = self.params.get("path")
-        if not path or not os.path.lexists(path):
+        if not path or not os.path.lexists(path) or not self.facts:
             return None
         try:
             return certificate_facts(load_pem_certificates(read_required(path, "path"), "path", path)[0])

@@ -86,9 +86,12 @@ def check_rsa_size(public_key, option):
         raise PKIError(option, "RSA key of {0} bits is too weak; 2048 bits is the minimum".format(public_key.key_size))
 
 
+def _public(key):
+    return key.public_key() if hasattr(key, "private_bytes") else key
+
+
 def public_key_der(key):
-    public = key.public_key() if hasattr(key, "private_bytes") else key
-    return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _public(key).public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def public_key_sha256(key):
@@ -97,7 +100,9 @@ def public_key_sha256(key):
 
 
 def same_public_key(a, b):
-    return public_key_der(a) == public_key_der(b)
+    """Whether a and b (private or public keys) hold one public key. cryptography compares the keys themselves (keys of
+    two types are unequal), many times faster than serializing both."""
+    return _public(a) == _public(b)
 
 
 def pem_format(pem):

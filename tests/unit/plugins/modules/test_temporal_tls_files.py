@@ -195,8 +195,12 @@ def test_batch_compact_result_returns_only_what_changed(run_module, tmp_path, ca
     assert "hunter2-passphrase" not in json.dumps(first.result)
 
     certificates[1]["dns_names"] = ["n1.temporal.test", "lb.temporal.test"]
-    second = run_module(temporal_leaf_batch.main, args)
+    second = run_module(temporal_leaf_batch.main, args, diff=True)
     assert second.changed and [c["path"] for c in second["certificates"]] == [certificates[1]["path"]]
+    # Without --diff a compact batch computes no facts; with it, the diff still shows them.
+    [diff] = second["diff"]
+    assert diff["before"]["dns_names"] == ["n1.temporal.test"] and diff["after"]["dns_names"] == ["n1.temporal.test", "lb.temporal.test"]
+    assert diff["before"]["fingerprint_sha256"] != diff["after"]["fingerprint_sha256"]
     third = run_module(temporal_leaf_batch.main, args)
     assert not third.changed and third["certificates"] == []
 
