@@ -38,20 +38,20 @@ def test_ssh_transport_runs_at_small_n():
     reason = ssh_fleet.unsupported()
     if reason:
         pytest.skip(reason)
-    # Pipelining off: the one setting that differs from the harness's hosts, so its override is what runs.
-    lines = benchmark_lines("fleet", "--transport", "ssh", "--hosts", "2", "--forks", "2", "--pipelining", "off", timeout=900)
-    assert lines[0] == "fleet benchmark over ssh: 2 hosts, forks 2, 8 files per host, baseline 1 hosts, pipelining off"
+    # Pipelining on: off runs the same code with each task's extra round trips, at twice the time.
+    lines = benchmark_lines("fleet", "--transport", "ssh", "--hosts", "2", "--forks", "2", "--pipelining", "on", timeout=900)
+    assert lines[0] == "fleet benchmark over ssh: 2 hosts, forks 2, 8 files per host, baseline 1 hosts, pipelining on"
     runs = [(line.rsplit(None, 4)[0], line.split()[-3]) for line in lines[2:14]]
     assert runs == [(name + " " + kind, hosts) for hosts in ("2", "1") for name in ("site", "floor", "community.crypto")
                     for kind in ("first", "rerun")]
     for kind, line in zip(("first", "rerun"), lines[14:16]):
-        assert line.startswith("pipelining off {0:<6} site/floor time ".format(kind)), line
+        assert line.startswith("pipelining on  {0:<6} site/floor time ".format(kind)), line
         assert " community.crypto/site time " in line and "(target >= 3x: " in line, line
     for kind, line in zip(("first", "rerun"), lines[16:18]):
-        assert line.startswith("pipelining off {0:<6} per-host memory site ".format(kind)) and ", community.crypto " in line, line
+        assert line.startswith("pipelining on  {0:<6} per-host memory site ".format(kind)) and ", community.crypto " in line, line
     # The comparison is fair only if the community.crypto play converges too.
-    assert lines[18] == "pipelining off community.crypto rerun: changed=0 on every host"
-    assert lines[19] == "site reruns: changed=0 for every host (2 + localhost, pipelining off) and floor"
+    assert lines[18] == "pipelining on  community.crypto rerun: changed=0 on every host"
+    assert lines[19] == "site reruns: changed=0 for every host (2 + localhost, pipelining on) and floor"
 
 
 def test_batch_benchmark_runs_at_small_n():

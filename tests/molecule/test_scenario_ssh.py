@@ -6,13 +6,16 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import re
 import stat
+import subprocess
 
 import pytest
 import yaml
+from cryptography import x509
 
 import ssh_fleet
-from molecule_runner import run_scenario
+from molecule_runner import BIN, QUIET, REPO, run_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -61,23 +64,56 @@ def test_hosts_see_only_their_own_directory(ssh_hosts):
         ssh_hosts.ssh("node1", "sudo", "rm", "-f", marker)
 
 
-def test_ssh_scenario(ssh_hosts):
-    path = ssh_hosts.state / "inventory.yml"
-    path.write_text(yaml.safe_dump(inventory(ssh_hosts), sort_keys=False))
-    run_scenario("ssh", wrap=ssh_hosts.command, MTLS_TEMPORAL_SSH_INVENTORY=str(path))
+def host_file(ssh_hosts, name, relative):
+    return ssh_hosts.host_path(name, "{0}/{1}/etc/temporal/{2}".format(ssh_fleet.HOST_DIR, name, relative))
 
-    # Read on disk: every node's keys are on that node, 0600, owned as configured; the controller holds none of the
-    # keys made on the nodes, and does hold node3's, which it made.
+
+def assert_keys_placed(ssh_hosts):
+    """Read on disk: every node's keys are on that node, 0600, owned as configured; the controller holds none of the
+    keys made on the nodes, and does hold node3's, which it made."""
     controller = [os.path.join(top, name) for top, _dirs, names in os.walk(ssh_hosts.state / "controller") for name in names]
     controller_bytes = [open(name, "rb").read() for name in controller]
     for name in SERVERS:
         for key in ("internode.key", "frontend.key"):
-            path = ssh_hosts.host_path(name, "{0}/{1}/etc/temporal/tls/{2}".format(ssh_fleet.HOST_DIR, name, key))
-            info = path.stat()
+            info = host_file(ssh_hosts, name, "tls/" + key).stat()
             assert stat.S_IMODE(info.st_mode) == 0o600, (name, key)
             assert (pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name) == (OWNER, "nogroup"), (name, key)
-            body = path.read_bytes()
+            body = host_file(ssh_hosts, name, "tls/" + key).read_bytes()
             assert body.startswith(b"-----BEGIN PRIVATE KEY-----"), (name, key)
             assert any(body in data for data in controller_bytes) == (name not in NODE_KEYS), (name, key)
+
+
+def rotate(ssh_hosts, inventory_path, step):
+    """One rotate_ca step over SSH, with the scenario's inventories and extra variables; returns its output."""
+    argv = [str(BIN / "ansible-playbook"), "-i", str(REPO / "extensions" / "molecule" / "shared" / "inventory.yml"), "-i", str(inventory_path),
+            "-e", "node_certs_validity=30d", "-e", "rotate_ca_step=" + step, "mtls.temporal.rotate_ca"]
+    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], **QUIET)
+    proc = subprocess.run(ssh_hosts.command(argv), cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_ssh_scenario(ssh_hosts):
+    path = ssh_hosts.state / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory(ssh_hosts), sort_keys=False))
+    run_scenario("ssh", wrap=ssh_hosts.command, MTLS_TEMPORAL_SSH_INVENTORY=str(path))
+    assert_keys_placed(ssh_hosts)
     # Nothing reached the machine's own view of the hosts' directory.
     assert not os.listdir(ssh_fleet.HOST_DIR)
+
+    # Then a whole CA rotation over SSH: after retire every node serves and trusts only the new CAs, the nodes that
+    # make their own keys still do, and a second retire changes nothing anywhere.
+    pki = ssh_hosts.state / "controller" / "pki"
+    old_servers = x509.load_pem_x509_certificate((pki / "servers-ca.pem").read_bytes())
+    for step in ("introduce", "reissue", "retire"):
+        rotate(ssh_hosts, path, step)
+    new_servers = x509.load_pem_x509_certificate((pki / "servers-ca.pem").read_bytes())
+    assert new_servers != old_servers
+    for name in SERVERS:
+        for leaf in ("internode.pem", "frontend.pem"):
+            x509.load_pem_x509_certificate(host_file(ssh_hosts, name, "tls/" + leaf).read_bytes()).verify_directly_issued_by(new_servers)
+        assert x509.load_pem_x509_certificates(host_file(ssh_hosts, name, "tls/internode-ca.pem").read_bytes()) == [new_servers], name
+    assert_keys_placed(ssh_hosts)
+    recap = rotate(ssh_hosts, path, "retire").rsplit("PLAY RECAP", 1)[1]
+    changed = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", recap, re.M))
+    assert changed == dict.fromkeys(("localhost",) + SERVERS + ("worker1",), "0"), recap
