@@ -55,9 +55,6 @@ class Backend:
     # and writes.
     inputs = ()
     outputs = ()
-    # Whether plan() puts the certificate facts into the result and diff: temporal_leaf_batch with compact_result and
-    # without --diff returns none, and then spares the two certificate parses per entry they cost.
-    facts = True
 
     @property
     def paths(self):
