@@ -29,7 +29,7 @@ def run(module, backend_class):
         check_distinct_files(backend.inputs, backend.outputs)
         with exclusive(backend.paths, module.check_mode) as completed:
             plan = backend.plan()
-            backups, made = _carry_out(module, plan)
+            backups, [made] = _carry_out(module, [plan])
     except PKIError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
@@ -111,7 +111,7 @@ def _carry_out_batch(module, plans):
             if module.params.get("create_dirs"):
                 plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
         try:
-            made = _carry_out_group(module, [plan for _params, _backend, plan in group])
+            _backups, made = _carry_out(module, [plan for _params, _backend, plan in group])
         except (PKIError, OSError) as exc:
             where = group[0][0]["path"] if len(group) == 1 else "none of the {0} certificates from {1} on was written".format(
                 len(group), group[0][0]["path"])
@@ -153,21 +153,6 @@ def _transactions(plans):
         yield group
 
 
-def _carry_out_group(module, plans):
-    """_carry_out for the plans of one transaction (see _transactions); returns the directories each made."""
-    made = [_make_directories(module, plan) for plan in plans]
-    if not module.check_mode:
-        files = [staged for plan in plans for staged in plan.files]
-        if files:
-            write_files(files, module.params.get("backup"))
-        for plan in plans:
-            if plan.removals:
-                remove_files(plan.removals, module.params.get("backup"))
-            for effect in plan.effects:
-                effect()
-    return made
-
-
 # What compact_result keeps of each changed entry of a batch.
 COMPACT_FACTS = ("path", "reason", "reason_detail")
 
@@ -180,17 +165,21 @@ def _compact_batch(module, result):
     result["invocation"] = dict(module_args=dict(module.params, certificates="{0} certificates".format(len(module.params["certificates"]))))
 
 
-def _carry_out(module, plan):
-    """Make the directories, write and remove the files and run the effects, unless in check mode. Returns the
-    backups made (by option for written files, by path for removed ones) and the directories that changed."""
-    made = _make_directories(module, plan)
-    if module.check_mode:
-        return {}, made
-    backups = write_files(plan.files, module.params.get("backup")) if plan.files else {}
-    if plan.removals:
-        backups.update(remove_files(plan.removals, module.params.get("backup"))[1])
-    for effect in plan.effects:
-        effect()
+def _carry_out(module, plans):
+    """Make the directories, write the files of plans as one transaction, remove files and run the effects, unless in
+    check mode. Returns the backups made (by option for written files, by path for removed ones) and the directories
+    each plan made."""
+    made = [_make_directories(module, plan) for plan in plans]
+    backups = {}
+    if not module.check_mode:
+        files = [staged for plan in plans for staged in plan.files]
+        if files:
+            backups = write_files(files, module.params.get("backup"))
+        for plan in plans:
+            if plan.removals:
+                backups.update(remove_files(plan.removals, module.params.get("backup"))[1])
+            for effect in plan.effects:
+                effect()
     return backups, made
 
 
