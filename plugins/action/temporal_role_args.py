@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import strategy_loader
+from ansible.plugins.strategy.free import StrategyModule as FreeStrategy
 
 
 def text_given_a_collection(options, values):
@@ -41,6 +43,14 @@ def text_given_a_collection(options, values):
     return errors
 
 
+def runs_once_per_host(strategy):
+    """Whether the strategy runs a run_once task for every host, each when it gets there: free, and what is built on it
+    (host_pinned, a free variant of a third-party strategy). One that cannot be loaded here is given the benefit of
+    the doubt, since the play already runs under it."""
+    strategy_class = strategy_loader.get(strategy, class_only=True)
+    return strategy_class is not None and issubclass(strategy_class, FreeStrategy)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -60,6 +70,14 @@ class ActionModule(ActionBase):
         options = specs[entry_point].get("options") or {}
         role = os.path.basename(os.path.normpath(role_path))
         result["validate_args_context"] = dict(type="role", name=role, argument_spec_name=entry_point, path=role_path)
+        strategy = self._task.get_play().strategy
+        if self._task.args.get("hosts") is not None and runs_once_per_host(strategy):
+            # Under such a strategy the role's run_once tasks (one batch for the play's hosts) would run once per host,
+            # each time before the other hosts have described their part, and write the same files at the same time.
+            raise AnsibleActionFail(
+                "{0} handles all of the play's hosts in single run_once tasks, which the '{1}' strategy runs again for every "
+                "host, each before the others are ready: run this play with the linear strategy (strategy: linear on the "
+                "play, or leave ANSIBLE_STRATEGY unset)".format(role, strategy))
 
         # What ansible.builtin.validate_argument_spec validates: the spec's variables as this host sees them.
         errors = self._errors(options, task_vars)

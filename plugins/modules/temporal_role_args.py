@@ -63,6 +63,9 @@ options:
         with its name.
       - Play, role and task variables are set alike for every host; they are checked once, as the host the task runs on
         sees them.
+      - With O(hosts), the role is taken to handle the play's hosts together in C(run_once) tasks, so a play whose strategy
+        runs those once per host (C(free), C(host_pinned), or a strategy built on C(free)) is refused before anything is
+        written.
     type: list
     elements: str
 seealso:

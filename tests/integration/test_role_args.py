@@ -101,22 +101,45 @@ def test_a_passing_check_is_small_where_ansible_cores_carries_the_spec(tmp_path)
     assert len(json.dumps(by_task["Ours"]["args"])) < 200 < 3000 < len(json.dumps(by_task["Core"]["args"]))
 
 
+def run_node_certs(tmp_path, servers, strategy=None, **env_vars):
+    """The node_certs role alone on local hosts servers ({name: host variables}), under the play's strategy if given."""
+    inventory = {"all": {"vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                         "children": {"temporal_servers": {"hosts": servers}}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    paths = dict(node_certs_pki_dir=str(tmp_path / "pki"), node_certs_dir=str(tmp_path) + "/{{ inventory_hostname }}")
+    play = dict(hosts="temporal_servers", gather_facts=False, vars=paths, **({"strategy": strategy} if strategy else {}),
+                tasks=[{"ansible.builtin.import_role": {"name": "mtls.temporal.node_certs", "rolespec_validate": False}}])
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"], **env_vars)
+    return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
 def test_one_run_checks_every_host_of_the_play_and_names_the_bad_one(tmp_path):
     """The fleet roles validate once for the play: a bad value in one host's inventory stops the play before any host
     changes anything, and the error names that host."""
-    inventory = {"all": {"vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-                         "children": {"temporal_servers": {"hosts": {"node1": {}, "node2": {"node_certs_ip_addresses": {"lb": "10.0.0.1"}},
-                                                                     "node3": {"node_certs_validity": ["365d"]}}}}}}
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    paths = dict(node_certs_pki_dir=str(tmp_path / "pki"), node_certs_dir=str(tmp_path) + "/{{ inventory_hostname }}")
-    play = dict(hosts="temporal_servers", gather_facts=False, vars=paths,
-                tasks=[{"ansible.builtin.import_role": {"name": "mtls.temporal.node_certs", "rolespec_validate": False}}])
-    (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = run_node_certs(tmp_path, {"node1": {}, "node2": {"node_certs_ip_addresses": {"lb": "10.0.0.1"}},
+                                     "node3": {"node_certs_validity": ["365d"]}})
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert "node2: argument 'node_certs_ip_addresses' is of type dict and we were unable to convert to list" in proc.stdout, proc.stdout[-3000:]
     assert "node3: node_certs_validity is of type list, not a string" in proc.stdout, proc.stdout[-3000:]
     assert proc.stdout.count("TASK [") == 1, proc.stdout[-3000:]  # the check, once; nothing after it
     assert sorted(path.name for path in tmp_path.iterdir()) == ["inventory.json", "play.yml"]
+
+
+@pytest.mark.parametrize("strategy, where", [("free", "env"), ("host_pinned", "play")])
+def test_a_strategy_that_runs_run_once_per_host_is_refused_before_anything_is_written(tmp_path, strategy, where):
+    """free and host_pinned run a run_once task for each host as it gets there, so the batch that issues every node's
+    certificates would run once per node, each before the other nodes had described theirs."""
+    if where == "env":
+        proc = run_node_certs(tmp_path, {"node1": {}, "node2": {}}, ANSIBLE_STRATEGY=strategy)
+    else:
+        proc = run_node_certs(tmp_path, {"node1": {}, "node2": {}}, strategy=strategy)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    refusal = ("node_certs handles all of the play's hosts in single run_once tasks, which the '{0}' strategy runs again for "
+               "every host, each before the others are ready: run this play with the linear strategy").format(strategy)
+    assert refusal in proc.stdout, proc.stdout[-3000:]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["inventory.json", "play.yml"]
+    # Under the linear strategy the same play gets past the check, to the batch that needs the servers CA (not made here).
+    proc = run_node_certs(tmp_path, {"node1": {}, "node2": {}}, strategy="linear")
+    assert "strategy runs again" not in proc.stdout and "servers-ca-chain.pem does not exist" in proc.stdout, proc.stdout[-3000:]
