@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,20 @@ if str(COLLECTIONS) not in sys.path:
 os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))
 
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+# Plain output from ansible-playbook, molecule and the linters, which the tests read.
+QUIET = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0", "NO_COLOR": "1"}
+RECAP_CHANGED = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", re.M)
+
+
+def tool_env(**env_vars):
+    """The environment of a tool of the venv run as a command: the venv first on PATH, QUIET, and env_vars."""
+    return dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], **QUIET, **env_vars)
+
+
+def changed_per_host(output):
+    """{host: changed=} of the last PLAY RECAP in an ansible-playbook output."""
+    return {host: int(changed) for host, changed in RECAP_CHANGED.findall(output.rsplit("PLAY RECAP", 1)[1])}
 
 
 class ModuleRun:
@@ -105,7 +120,7 @@ def run_cases(tmp_path, cases, check=False, diff=False):
     playbook = tmp_path / "cases.yml"
     playbook.write_text(yaml.safe_dump([{"name": "Cases", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}],
                                        sort_keys=False))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     options = (["--check"] if check else []) + (["--diff"] if diff else [])
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook)] + options,
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -148,7 +163,7 @@ import temporal_harness as harness  # noqa: E402
 def fleet(tmp_path_factory):
     """The demo's fleet, issued and rendered by real ansible-playbook: PKI, three nodes, a client profile."""
     demo_dir = tmp_path_factory.mktemp("fleet")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "demo/inventory.yml", "demo/site.yml", "-e", "demo_dir=" + str(demo_dir)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]

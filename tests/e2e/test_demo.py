@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, REPO
+from conftest import REPO, tool_env
 
 import temporal_cluster
 
@@ -65,7 +65,7 @@ def run_demo(demo_dir, timeout=420):
     """(exit code, stdout, stderr, the pids it printed, {pid: entry} of what it left running). The demo runs in a
     session of its own and each node in one of its own (it prints their pids), so a survivor carries one of those
     sessions, or names a file of demo_dir/cluster on its command line."""
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     demo = subprocess.Popen([sys.executable, "tests/harness/demo_cluster.py", str(demo_dir)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     seen = {}

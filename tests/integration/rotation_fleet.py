@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from conftest import BIN, REPO
+from conftest import BIN, REPO, tool_env
 
 
 def inventory(root):
@@ -61,7 +59,7 @@ BUNDLES = {
 
 
 def play(root, *args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(root / "inventory.json"), *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
 
@@ -76,12 +74,6 @@ def state(root):
 
 def issuer_of(path):
     return x509.load_pem_x509_certificate(Path(path).read_bytes()).issuer
-
-
-def changed_per_host(proc):
-    """{host: changed=} of the run's PLAY RECAP."""
-    recap = proc.stdout.rsplit("PLAY RECAP", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", recap, re.M)}
 
 
 def cas(directory):

@@ -11,25 +11,23 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509 import verification
 
-from conftest import REPO, snapshot
+from conftest import BIN, REPO, snapshot, tool_env
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 NODES = {"node1": "127.0.1.1", "node2": "127.0.1.2", "node3": "127.0.1.3"}
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def playbook(demo_dir, *extra):
     cmd = [str(BIN / "ansible-playbook"), "-i", "demo/inventory.yml", "demo/site.yml", "-e", "demo_dir=" + str(demo_dir), *extra]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     recap = {m.group(1): dict(ok=int(m.group(2)), changed=int(m.group(3)), failed=int(m.group(5))) for m in RECAP.finditer(proc.stdout)}

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from cryptography import x509
 
-from conftest import BIN, REPO, snapshot
+from conftest import BIN, REPO, snapshot, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -153,7 +153,7 @@ KEYS = ("root.key", "servers.key", "worker-own.key", "internode.key", "frontend.
 
 
 def playbook(path, out, *extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(path), "-e", "out=" + str(out), *extra],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     recap = RECAP.search(proc.stdout)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from conftest import BIN, REPO, snapshot
+from conftest import BIN, REPO, snapshot, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def play(tmp_path):
     inventory = {"temporal_servers": {"hosts": {name: {"node_ip": ip} for name, ip in NODES.items()},
                                       "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "example.yml"),
                            "-e", json.dumps({"vault_root_ca_passphrase": "readme example passphrase"})],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)

@@ -14,8 +14,8 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import BIN, REPO
-from rotation_fleet import changed_per_host, inventory
+from conftest import BIN, REPO, changed_per_host, tool_env
+from rotation_fleet import inventory
 
 pytestmark = pytest.mark.slow
 # Words systemd must not expand: a specifier and a variable.
@@ -26,7 +26,7 @@ def run_role(tmp_path, *options, **role_vars):
     playbook = tmp_path / "timer.yml"
     playbook.write_text(yaml.safe_dump([{"name": "Timer", "hosts": "localhost", "connection": "local", "gather_facts": False,
                                          "roles": [{"role": "mtls.temporal.renewal_timer", "vars": role_vars}]}]))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     return subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook), *options], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
 
@@ -62,7 +62,7 @@ def test_the_timer_runs_its_playbook_and_a_rerun_changes_nothing(tmp_path):
         assert verify.returncode == 0, verify.stdout + verify.stderr
 
     proc = run_role(tmp_path, **role_vars)
-    assert proc.returncode == 0 and changed_per_host(proc) == {"localhost": 0}, proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == {"localhost": 0}, proc.stdout[-3000:]
 
     service = (units / "temporal-mtls-renew.service").read_text()
     argv = exec_start(service)

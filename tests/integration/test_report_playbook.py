@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import subprocess
 
 import pytest
@@ -14,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.certs import load_pem_certificates, pem_of, sign_certificate
 from ansible_collections.mtls.temporal.plugins.module_utils.x509.keys import generate_private_key, load_private_key
-from conftest import BIN, REPO
+from conftest import BIN, REPO, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +57,7 @@ def inventory(root):
 
 
 def play(root, *args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(root / "inventory.json"), *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
 

@@ -11,8 +11,8 @@ import shutil
 import pytest
 from cryptography import x509
 
-from conftest import run_cases
-from rotation_fleet import changed_per_host, counting_restarts, inventory, play, restarts
+from conftest import changed_per_host, run_cases
+from rotation_fleet import counting_restarts, inventory, play, restarts
 
 pytestmark = pytest.mark.slow
 REASON = "CA bundles changed behind an unchanged first certificate"
@@ -118,7 +118,7 @@ def test_revoking_a_group_cuts_it_off_everywhere_and_for_good(fleet):
 
     proc = revoke(fleet, "-e", "revoke_client_group=accounting")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert set(changed_per_host(proc).values()) == {0}, proc.stdout[-3000:]
+    assert set(changed_per_host(proc.stdout).values()) == {0}, proc.stdout[-3000:]
 
     proc = play(fleet, "mtls.temporal.site")
     assert proc.returncode != 0

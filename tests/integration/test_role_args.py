@@ -4,19 +4,16 @@ per-host result stays small (real ansible-playbook runs)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import BIN, REPO, tool_env
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 
 # A recorder: every task result the controller gets, as the callbacks see it, with the task's arguments.
 RECORDER = '''
@@ -57,8 +54,7 @@ def run(tmp_path, tasks, extra=None):
     record = tmp_path / "record.jsonl"
     if record.exists():
         record.unlink()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"], RECORDER_OUT=str(record),
-               ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "callbacks"), ANSIBLE_CALLBACKS_ENABLED="recorder")
+    env = tool_env(RECORDER_OUT=str(record), ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "callbacks"), ANSIBLE_CALLBACKS_ENABLED="recorder")
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
            "-e", json.dumps(extra or {}), str(tmp_path / "play.yml")]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -110,7 +106,7 @@ def run_node_certs(tmp_path, servers, strategy=None, **env_vars):
     play = dict(hosts="temporal_servers", gather_facts=False, vars=paths, **({"strategy": strategy} if strategy else {}),
                 tasks=[{"ansible.builtin.import_role": {"name": "mtls.temporal.node_certs", "rolespec_validate": False}}])
     (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"], **env_vars)
+    env = tool_env(**env_vars)
     return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.yml")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
 

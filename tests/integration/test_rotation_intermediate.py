@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
+from conftest import changed_per_host
 from rotation_fleet import (
-    HOSTS, rotate, state, changed_per_host, cas, assert_bundle_contents, issued_by, digests, make_fleet,
+    HOSTS, rotate, state, cas, assert_bundle_contents, issued_by, digests, make_fleet,
 )
 
 pytestmark = pytest.mark.slow
@@ -52,4 +53,4 @@ def test_one_intermediate_rotates_under_the_same_root(fleet):
     assert_bundle_contents(fleet, {"internode": [new_servers], "frontend-clients": [new_servers, old["clients-accounting-ca"], old["clients-ca"]],
                                    "server-roots": [old["root-ca"]]})
     proc = rotate(fleet, "retire", "-e", "pki_rotate_cas=servers")
-    assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]

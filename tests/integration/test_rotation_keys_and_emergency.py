@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import changed_per_host
 from rotation_fleet import (
-    HOSTS, BUNDLES, CA_NAMES, play, rotate, state, changed_per_host, cas, assert_bundles, issued_by, digests, public_keys, make_fleet,
+    HOSTS, BUNDLES, CA_NAMES, play, rotate, state, cas, assert_bundles, issued_by, digests, public_keys, make_fleet,
 )
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def test_leaf_keys_rotate_alone_then_emergency_and_all_do_every_step_in_one_run(
     for path in ("node1/tls/internode.pem", "node2/tls/frontend.pem", "worker1/clients/billing/client-chain.pem", "pki/clients/payments/client.pem"):
         assert issued_by(fleet / path, same[ISSUER[path.split("/")[-2]]]), path
     proc = play(fleet, "mtls.temporal.renew")
-    assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
 
     old_root = (fleet / "pki" / "root-ca.pem").read_bytes()
     proc = rotate(fleet, "emergency")

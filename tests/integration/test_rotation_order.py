@@ -9,8 +9,9 @@ import json
 import pytest
 from cryptography import x509
 
+from conftest import changed_per_host
 from rotation_fleet import (
-    HOSTS, rotate, state, issuer_of, changed_per_host, cas, assert_bundles, stale_list, make_fleet,
+    HOSTS, rotate, state, issuer_of, cas, assert_bundles, stale_list, make_fleet,
 )
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def test_steps_out_of_order_are_refused_and_retire_lists_what_is_left(fleet):
     assert new["root-ca"] != old["root-ca"]
     assert_bundles(fleet, new, old)  # new + old, new first, on the controller, the nodes and the worker host
     proc = rotate(fleet, "introduce")
-    assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
     proc = rotate(fleet, "retire")
     assert proc.returncode != 0 and "cannot run while the rotation is 'introduced'" in proc.stdout
 
@@ -62,7 +63,7 @@ def test_steps_out_of_order_are_refused_and_retire_lists_what_is_left(fleet):
     proc = rotate(fleet, "reissue")
     assert proc.returncode == 0, proc.stdout[-3000:]
     proc = rotate(fleet, "reissue")
-    assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
     proc = rotate(fleet, "retire")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert state(fleet) == "retired"
@@ -72,7 +73,7 @@ def test_steps_out_of_order_are_refused_and_retire_lists_what_is_left(fleet):
     assert proc.stdout.count("frontend-clients-ca.pem), which hot reload does not notice") == 2
     assert_bundles(fleet, new)  # the new CAs only
     proc = rotate(fleet, "retire")
-    assert proc.returncode == 0 and changed_per_host(proc) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
+    assert proc.returncode == 0 and changed_per_host(proc.stdout) == dict.fromkeys(HOSTS, 0), proc.stdout[-3000:]
     assert "behind an unchanged first certificate" not in proc.stdout and "client-side root CAs changed" not in proc.stdout
     servers = issuer_of(fleet / "pki" / "servers-ca.pem")
     for node in ("node1", "node2"):

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from cryptography import x509
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from conftest import BIN, REPO, tool_env
+
 
 PLAYBOOK = """
 - name: Write files from the controller
@@ -42,7 +41,7 @@ PLAYBOOK = """
 def play(tmp_path, *args):
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook), "-e", "result_file=" + str(tmp_path / "result.json"),
                            *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc

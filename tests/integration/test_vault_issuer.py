@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from conftest import REPO, snapshot
+from conftest import BIN, REPO, snapshot, tool_env
 
 hvac = pytest.importorskip("hvac")
 
@@ -33,7 +33,6 @@ from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf  # n
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 BAO = BIN / "bao"
 VAULT_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "BAO_ADDR", "BAO_TOKEN")
 
@@ -401,7 +400,7 @@ def test_playbook_issues_then_changes_nothing(tmp_path, bao):
         "        chain_path: \"{{ out }}/internode-chain.pem\"\n        validity: 10d\n"
         "        dns_names: [internode.temporal.test]\n        ip_addresses: [127.0.0.1]\n"
     )
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     extra = json.dumps(dict(vault_url=bao.url, vault_token=bao.signer_token, out=str(tmp_path)))
     outputs = []
     for _run in range(2):
@@ -594,8 +593,7 @@ def test_node_certs_role_issues_through_vault_with_the_token_from_the_environmen
     asks Vault for nothing and copies nothing, and the token (from VAULT_TOKEN) never in the output."""
     (tmp_path / "inventory.yml").write_text(FLEET_INVENTORY.format(root=tmp_path, url=bao.url))
     (tmp_path / "fleet.yml").write_text(FLEET_PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", VAULT_TOKEN=bao.signer_token,
-               PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env(VAULT_TOKEN=bao.signer_token)
     before = bao.issued()
     outputs = []
     for _run in range(2):
@@ -644,8 +642,7 @@ def test_client_certs_role_signs_every_identity_with_the_client_role(tmp_path, b
         "- name: Identities\n  ansible.builtin.import_playbook: mtls.temporal.client_certs\n"
     )
     (tmp_path / "pki" / "bundles").mkdir(parents=True)
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", VAULT_TOKEN=bao.signer_token,
-               PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env(VAULT_TOKEN=bao.signer_token)
     before = bao.issued()
     for expected in (2, 2):
         proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), "-vvv", str(tmp_path / "clients.yml")],

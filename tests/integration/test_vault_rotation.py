@@ -5,15 +5,13 @@ introduce, reissue and retire. Also a renewal-window reissue through Vault and n
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import REPO
+from conftest import REPO, changed_per_host, tool_env
 
 hvac = pytest.importorskip("hvac")
 
@@ -84,14 +82,9 @@ def inventory(root, vault, **extra):
 
 
 def play(root, vault, *args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", VAULT_TOKEN=vault["token"], PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env(VAULT_TOKEN=vault["token"])
     return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(root / "inventory.json"), *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
-
-
-def changed(proc):
-    recap = proc.stdout.rsplit("PLAY RECAP", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", recap, re.M)}
 
 
 def bundles(root):
@@ -159,7 +152,7 @@ def test_a_vault_fleet_rotates_to_a_new_issuer_in_three_steps(tmp_path, vault):
     assert {cert.issuer for cert in leaves(tmp_path).values()} == {new_ca.subject}
     assert issued(vault) == before_reissue + 2  # node1's internode and frontend certificates
     rerun = play(tmp_path, vault, *reissue)
-    assert rerun.returncode == 0 and set(changed(rerun).values()) == {0}, rerun.stdout[-4000:]
+    assert rerun.returncode == 0 and set(changed_per_host(rerun.stdout).values()) == {0}, rerun.stdout[-4000:]
 
     proc = play(tmp_path, vault, "mtls.temporal.rotate_ca", "-e", "rotate_ca_step=retire")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -167,7 +160,7 @@ def test_a_vault_fleet_rotates_to_a_new_issuer_in_three_steps(tmp_path, vault):
         assert certs == [new_ca, vault["root_ca"]], path
     assert json.loads((tmp_path / "pki" / "rotation.json").read_text())["state"] == "retired"
     rerun = play(tmp_path, vault, "mtls.temporal.rotate_ca", "-e", "rotate_ca_step=retire")
-    assert rerun.returncode == 0 and set(changed(rerun).values()) == {0}, rerun.stdout[-4000:]
+    assert rerun.returncode == 0 and set(changed_per_host(rerun.stdout).values()) == {0}, rerun.stdout[-4000:]
 
 
 def test_the_renewal_window_reissues_through_vault_once(run_module, tmp_path, vault):

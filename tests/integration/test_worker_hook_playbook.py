@@ -5,10 +5,9 @@ mtls.temporal.client_certs: an identity's on_change command runs on its host whe
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
-from conftest import BIN, REPO
+from conftest import BIN, REPO, tool_env
 
 
 def inventory(root):
@@ -27,7 +26,7 @@ def inventory(root):
 
 
 def play(root, name, *args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(root / "inventory.json"), name, *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import BIN, REPO, tool_env
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-
 
 def changelog(args, cwd):
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(BIN / "antsibull-changelog")] + args, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -4,20 +4,16 @@ those of the links into docs.ansible.com, which cannot resolve offline."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import BIN, REPO, tool_env
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 GUIDES = sorted(p.stem for p in (REPO / "docs").glob("*.md"))
 # Labels of Ansible's own docs, which intersphinx reads from docs.ansible.com's inventory: unreachable here.
 ANSIBLE_DOCS_LABEL = re.compile(r"undefined label: '(common_return_values|action_plugins|ansible_configuration_settings|"
@@ -25,7 +21,7 @@ ANSIBLE_DOCS_LABEL = re.compile(r"undefined label: '(common_return_values|action
 
 
 def run(cmd, cwd=REPO):
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return proc

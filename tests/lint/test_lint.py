@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import BIN, REPO, tool_env
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-
 
 def run(cmd):
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], VENV=str(BIN.parent))
+    env = tool_env(VENV=str(BIN.parent))
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-QUIET = {"ANSIBLE_NOCOLOR": "1", "PY_COLORS": "0", "NO_COLOR": "1"}
+from conftest import BIN, QUIET, REPO, tool_env
 
 
 def assert_scenario_passes(molecule_scenario, capfd, monkeypatch):
@@ -31,7 +27,7 @@ def assert_scenario_passes(molecule_scenario, capfd, monkeypatch):
 def run_scenario(name, wrap, **env_vars):
     """molecule test -s NAME run by the command wrap(argv) (the SSH fleet's runs it in its network namespace), with
     env_vars added to its environment; asserts that it passed."""
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], **QUIET, **env_vars)
+    env = tool_env(**env_vars)
     proc = subprocess.run(wrap([str(BIN / "molecule"), "test", "-s", name]), cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     assert_passed(name, proc.returncode, proc.stdout + proc.stderr)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import re
 import stat
 import subprocess
 
@@ -15,7 +14,8 @@ import yaml
 from cryptography import x509
 
 import ssh_fleet
-from molecule_runner import BIN, QUIET, REPO, run_scenario
+from conftest import BIN, REPO, changed_per_host, tool_env
+from molecule_runner import run_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def rotate(ssh_hosts, inventory_path, step):
     """One rotate_ca step over SSH, with the scenario's inventories and extra variables; returns its output."""
     argv = [str(BIN / "ansible-playbook"), "-i", str(REPO / "extensions" / "molecule" / "shared" / "inventory.yml"), "-i", str(inventory_path),
             "-e", "node_certs_validity=30d", "-e", "rotate_ca_step=" + step, "mtls.temporal.rotate_ca"]
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], **QUIET)
+    env = tool_env()
     proc = subprocess.run(ssh_hosts.command(argv), cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     return proc.stdout
@@ -114,6 +114,5 @@ def test_ssh_scenario(ssh_hosts):
             x509.load_pem_x509_certificate(host_file(ssh_hosts, name, "tls/" + leaf).read_bytes()).verify_directly_issued_by(new_servers)
         assert x509.load_pem_x509_certificates(host_file(ssh_hosts, name, "tls/internode-ca.pem").read_bytes()) == [new_servers], name
     assert_keys_placed(ssh_hosts)
-    recap = rotate(ssh_hosts, path, "retire").rsplit("PLAY RECAP", 1)[1]
-    changed = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", recap, re.M))
-    assert changed == dict.fromkeys(("localhost",) + SERVERS + ("worker1",), "0"), recap
+    output = rotate(ssh_hosts, path, "retire")
+    assert changed_per_host(output) == dict.fromkeys(("localhost",) + SERVERS + ("worker1",), 0), output[-3000:]

@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.mtls.temporal.plugins.modules import temporal_ca, temporal_leaf, temporal_tls_config
 from ansible.module_utils.testing import patch_module_args
-from conftest import BIN, REPO, ModuleRun, snapshot
+from conftest import BIN, ModuleRun, REPO, snapshot, tool_env
 
 MODULES = dict(ca=temporal_ca.main, leaf=temporal_leaf.main, tls=temporal_tls_config.main)
 PASSPHRASE = "ca-pass-7Qx"
@@ -585,7 +585,7 @@ def _seed(work):
 @pytest.fixture(scope="module")
 def role_runs(tmp_path_factory):
     """Every role case's playbook, started together (each run is mostly waiting), with its tree before and after."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(BIN) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     started = {}
     for role_case in ROLE_CASES:
         base = tmp_path_factory.mktemp(role_case.id)

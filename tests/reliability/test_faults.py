@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from ansible_collections.mtls.temporal.plugins.module_utils.disk.files import FAULT_ENV, JOURNAL_SUFFIX
 from ansible_collections.mtls.temporal.plugins.modules import temporal_ca, temporal_leaf
 
+from conftest import REPO, tool_env
+
 DRIVER = Path(__file__).with_name("module_driver.py")
-REPO = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 PFX_PASS = "fault-suite-pfx"
 
@@ -343,8 +344,7 @@ def test_two_playbooks_at_once_take_turns(tmp_path, ca, tally):
     target.mkdir()
     playbook = tmp_path / "leaf.yml"
     playbook.write_text(PLAYBOOK.format(d=target, pfx=PFX_PASS, ca=ca["path"], ca_key=ca["private_key_path"]))
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1",
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    env = tool_env()
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
     # Hold the directory's lock until both module processes are up, so they truly meet, then let them go.
