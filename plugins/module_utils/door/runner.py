@@ -109,7 +109,7 @@ def _carry_out_batch(module, plans):
     for group in _transactions(plans):
         for params, _backend, plan in group:
             if module.params.get("create_dirs"):
-                plan.directories = [(os.path.dirname(os.path.abspath(staged.path)), None) for staged in plan.files]
+                plan.directories = [(directory, None) for directory in _file_directories(plan)]
         try:
             _backups, made = _carry_out(module, [plan for _params, _backend, plan in group])
         except (PKIError, OSError) as exc:
@@ -127,6 +127,10 @@ def _carry_out_batch(module, plans):
     return results, diffs, changed
 
 
+def _file_directories(plan):
+    return {os.path.dirname(os.path.abspath(staged.path)) for staged in plan.files}
+
+
 def _transactions(plans):
     """The entries of a batch in the groups that are each written as one transaction, in order. Consecutive entries
     that only write files, all in one directory, share one (up to BATCH_TRANSACTION_ENTRIES), as do those with nothing
@@ -136,7 +140,7 @@ def _transactions(plans):
     group, directory = [], None
     for entry in plans:
         plan = entry[2]
-        directories = {os.path.dirname(os.path.abspath(staged.path)) for staged in plan.files}
+        directories = _file_directories(plan)
         if plan.removals or plan.effects or len(directories) > 1:
             if group:
                 yield group
