@@ -18,13 +18,14 @@ controller, copies). community.crypto comes from PyPI's `ansible` package, unpac
 Targets: the site's first run and rerun <= 0.5x the floor's and >= 3x faster than community.crypto's, and the site
 converged in one run (the script fails unless its rerun shows changed=0 on every host).
 
---scale 200,500,1000 runs only the site (first run and rerun, local connection) at the baseline fleet and at each N,
-and prints at each N the time and the controller's peak memory per host beyond the baseline's, with their ratio to
-the smallest N's: a ratio near 1 means both grow linearly with the fleet. Each run's line comes as soon as it is done.
+--scale 200,500,1000 runs only the site (first run and rerun) at the baseline fleet and at each N, on the local
+connection or with --transport ssh (one --pipelining), and prints at each N the time and the controller's peak memory
+per host beyond the baseline's, with their ratio to the smallest N's: a ratio near 1 means both grow linearly with the
+fleet. --forks 5,10,20 repeats all of it for each number of forks. Each run's line comes as soon as it is done.
 
 Usage: python benchmarks/fleet.py [--hosts 100] [--forks 10] [--baseline-hosts 10] [--keep DIR]
        python benchmarks/fleet.py --transport ssh --hosts 50 --baseline-hosts 20 [--pipelining both]
-       python benchmarks/fleet.py --scale 200,500,1000 [--baseline-hosts 20]
+       python benchmarks/fleet.py --scale 200,500,1000 [--baseline-hosts 20] [--forks 5,10,20] [--transport ssh --pipelining on]
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def local_main(opts, env, root):
         problems += fleet.floor(fleet.sample_files(fleet.root / "sample"))
     rows = big.rows
     print("fleet benchmark: {0} hosts, forks {1}, {2} files per host, baseline {3} hosts".format(
-        opts.hosts, opts.forks, len(list((big.root / "sample").iterdir())), baseline))
+        opts.hosts, opts.forks[0], len(list((big.root / "sample").iterdir())), baseline))
     print("{0:<12} {1:>6} {2:>9} {3:>12}".format("run", "hosts", "seconds", "max RSS MiB"))
     for fleet in (big, small):
         for name, (seconds, _rc, rss) in fleet.rows.items():
@@ -352,12 +353,7 @@ def install_community_crypto(target):
 
 
 def ssh_main(opts, env, root):
-    sys.path.insert(0, str(REPO / "tests" / "harness"))
-    import ssh_fleet
-
-    reason = ssh_fleet.unsupported()
-    if reason:
-        sys.exit("--transport ssh: " + reason)
+    ssh_fleet = ssh_harness()
     baseline = min(opts.baseline_hosts, opts.hosts // 2)
     collections = install_community_crypto(Path(opts.community_crypto_dir))
     env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(REPO / ".collections"), str(collections)])
@@ -380,7 +376,7 @@ def ssh_main(opts, env, root):
                 failed += fleet.failed
 
     print("fleet benchmark over ssh: {0} hosts, forks {1}, {2} files per host, baseline {3} hosts, pipelining {4}".format(
-        opts.hosts, opts.forks, results[modes[0], opts.hosts][2], baseline, " and ".join("on" if m else "off" for m in modes)))
+        opts.hosts, opts.forks[0], results[modes[0], opts.hosts][2], baseline, " and ".join("on" if m else "off" for m in modes)))
     print("{0:<22} {1:>10} {2:>6} {3:>9} {4:>12}".format("run", "pipelining", "hosts", "seconds", "max RSS MiB"))
     for pipelining in modes:
         for size in (opts.hosts, baseline):
@@ -411,57 +407,90 @@ def ratio(value, reference):
     return "{0:.2f}x".format(value / reference) if reference else "-"
 
 
+def ssh_harness():
+    """tests/harness/ssh_fleet.py, or exit saying why this machine cannot run it."""
+    sys.path.insert(0, str(REPO / "tests" / "harness"))
+    import ssh_fleet
+
+    reason = ssh_fleet.unsupported()
+    if reason:
+        sys.exit("--transport ssh: " + reason)
+    return ssh_fleet
+
+
 def scale_main(opts, env, root):
     """Prints each run's line as soon as it is done: what a long run measured is kept if it is stopped."""
     sizes = sorted(int(n) for n in opts.scale.split(","))
     baseline = min(opts.baseline_hosts, sizes[0] // 2)
     create_cas(root, env)
-    print("fleet scale: site at {0} hosts, local connection, forks {1}, baseline {2} hosts".format(
-        ", ".join(str(n) for n in sizes), opts.forks, baseline))
-    print("{0:<11} {1:>6} {2:>9} {3:>12} {4:>8} {5:>9} {6:>10} {7:>9}".format(
-        "run", "hosts", "seconds", "max RSS MiB", "s/host", "ratio", "KiB/host", "ratio"), flush=True)
-    fleets, problems, smallest = {}, [], {}
-    for size in [baseline] + sizes:
-        copy_cas(root, root / str(size))
-        fleets[size] = fleet = Fleet(root / str(size), size, env)
-        for name in ("site first", "site rerun"):
-            fleet.run(name, ["mtls.temporal.site"])
-            seconds, _rc, rss = fleet.rows[name]
-            if size == baseline:
-                print("{0:<11} {1:>6} {2:>9.1f} {3:>12.1f}".format(name, size, seconds, rss), flush=True)
-                continue
-            small = fleets[baseline].rows[name]
-            per_host = ((seconds - small[0]) / (size - baseline), growth_kib(rss, small[2], size, baseline))
-            first = smallest.setdefault(name, per_host)
-            print("{0:<11} {1:>6} {2:>9.1f} {3:>12.1f} {4:>8.3f} {5:>9} {6:>10.1f} {7:>9}".format(
-                name, size, seconds, rss, per_host[0], ratio(per_host[0], first[0]), per_host[1], ratio(per_host[1], first[1])),
-                flush=True)
-        problems += ["{0} hosts: site rerun, {1}".format(size, p)
-                     for p in unchanged_problems(fleet.root / "site-rerun.log", ["localhost"] + server_names(size))]
-    finish([f for fleet in fleets.values() for f in fleet.failed], problems)
+    where = "local connection" if opts.transport == "local" else "ssh, pipelining " + opts.pipelining
+    print("fleet scale: site at {0} hosts, {1}, forks {2}, baseline {3} hosts".format(
+        ", ".join(str(n) for n in sizes), where, ", ".join(str(n) for n in opts.forks), baseline))
+    print("{0:<11} {1:>5} {2:>6} {3:>9} {4:>12} {5:>8} {6:>9} {7:>10} {8:>9}".format(
+        "run", "forks", "hosts", "seconds", "max RSS MiB", "s/host", "ratio", "KiB/host", "ratio"), flush=True)
+    if opts.transport == "local":
+        problems, failed = scale_runs(opts, env, root, sizes, baseline)
+    else:
+        ssh_fleet = ssh_harness()
+        with ssh_fleet.SshFleet(server_names(sizes[-1])) as hosts:
+            problems, failed = scale_runs(opts, env, root, sizes, baseline, hosts, ssh_fleet.HOST_DIR)
+    finish(failed, problems)
     print("reruns: changed=0 for every host at every size")
+
+
+def scale_runs(opts, env, root, sizes, baseline, ssh=None, host_dir=None):
+    """The site's first run and rerun at the baseline and at each size, for each number of forks; (rerun problems,
+    failed runs)."""
+    problems, failed = [], []
+    extra_vars = None if ssh is None else {"ansible_ssh_pipelining": opts.pipelining == "on"}
+    for forks in opts.forks:
+        fleets, smallest = {}, {}
+        for size in [baseline] + sizes:
+            tag = "forks-{0}-{1}".format(forks, size)
+            copy_cas(root, root / tag)
+            fleets[size] = fleet = Fleet(root / tag, size, dict(env, ANSIBLE_FORKS=str(forks)), ssh=ssh,
+                                         host_root=host_dir and host_dir + "/" + tag, extra_vars=extra_vars)
+            for name in ("site first", "site rerun"):
+                fleet.run(name, ["mtls.temporal.site"])
+                seconds, _rc, rss = fleet.rows[name]
+                if size == baseline:
+                    print("{0:<11} {1:>5} {2:>6} {3:>9.1f} {4:>12.1f}".format(name, forks, size, seconds, rss), flush=True)
+                    continue
+                small = fleets[baseline].rows[name]
+                per_host = ((seconds - small[0]) / (size - baseline), growth_kib(rss, small[2], size, baseline))
+                first = smallest.setdefault(name, per_host)
+                print("{0:<11} {1:>5} {2:>6} {3:>9.1f} {4:>12.1f} {5:>8.3f} {6:>9} {7:>10.1f} {8:>9}".format(
+                    name, forks, size, seconds, rss, per_host[0], ratio(per_host[0], first[0]), per_host[1],
+                    ratio(per_host[1], first[1])), flush=True)
+            problems += ["forks {0}, {1} hosts: site rerun, {2}".format(forks, size, p)
+                         for p in unchanged_problems(fleet.root / "site-rerun.log", ["localhost"] + server_names(size))]
+            failed += fleet.failed
+    return problems, failed
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=100)
-    parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--forks", default="10", help="with --scale, a comma-separated list: the runs at every size for each")
     parser.add_argument("--baseline-hosts", type=int, default=10, help="the small fleet per-host growth is measured against")
     parser.add_argument("--transport", choices=["local", "ssh"], default="local")
-    parser.add_argument("--pipelining", choices=["on", "off", "both"], default="both", help="with --transport ssh")
+    parser.add_argument("--pipelining", choices=["on", "off", "both"], default="both", help="with --transport ssh (with --scale, on or off)")
     parser.add_argument("--community-crypto-dir", default=str(COMMUNITY_CRYPTO_DIR), help="with --transport ssh")
-    parser.add_argument("--scale", help="comma-separated fleet sizes: the site alone at each, local connection")
+    parser.add_argument("--scale", help="comma-separated fleet sizes: the site alone at each")
     parser.add_argument("--keep", help="keep the fleet in this directory")
     opts = parser.parse_args()
     smallest = min(int(n) for n in opts.scale.split(",")) if opts.scale else opts.hosts
     if min(opts.baseline_hosts, smallest // 2) < 1:
         parser.error("the fleet must be at least 2 hosts (the baseline fleet has at most half as many)")
-    if opts.scale and opts.transport != "local":
-        parser.error("--scale runs on the local connection")
+    opts.forks = [int(n) for n in opts.forks.split(",")]
+    if len(opts.forks) > 1 and not opts.scale:
+        parser.error("a list of forks runs with --scale")
+    if opts.scale and opts.transport == "ssh" and opts.pipelining == "both":
+        parser.error("--scale over ssh runs with one --pipelining: on or off")
 
     root = Path(opts.keep or tempfile.mkdtemp(prefix="mtls-bench-"))
     root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_FORKS=str(opts.forks), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, PATH=str(BIN) + os.pathsep + os.environ["PATH"], ANSIBLE_FORKS=str(opts.forks[0]), ANSIBLE_NOCOLOR="1")
     try:
         if opts.scale:
             scale_main(opts, env, root)
