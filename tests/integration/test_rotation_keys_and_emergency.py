@@ -10,7 +10,7 @@ from rotation_fleet import (
     HOSTS, BUNDLES, CA_NAMES, play, rotate, state, cas, assert_bundles, issued_by, digests, public_keys, make_fleet,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 # The CA of each leaf below, by its directory: billing belongs to the accounting client group.
 ISSUER = {"tls": "servers-ca", "billing": "clients-accounting-ca", "payments": "clients-ca"}
 

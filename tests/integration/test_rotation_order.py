@@ -14,7 +14,7 @@ from rotation_fleet import (
     HOSTS, rotate, state, issuer_of, cas, assert_bundles, stale_list, make_fleet,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 @pytest.fixture

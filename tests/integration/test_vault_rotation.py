@@ -18,7 +18,7 @@ hvac = pytest.importorskip("hvac")
 from ansible_collections.mtls.temporal.plugins.modules import temporal_leaf  # noqa: E402
 from test_vault_issuer import BIN, ROLES, VAULT_ENV, api, bao_server  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 MOUNT = "pki_fleet"
 

@@ -6,7 +6,7 @@ import pytest
 
 from molecule_runner import assert_scenario_passes
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SCENARIO = "site"
 

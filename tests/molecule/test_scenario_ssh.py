@@ -17,7 +17,7 @@ import ssh_fleet
 from conftest import BIN, REPO, changed_per_host, tool_env
 from molecule_runner import run_scenario
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SERVERS = ("node1", "node2", "node3")
 # The nodes that make their own keys (the CSR flow); node3's come from the controller.
