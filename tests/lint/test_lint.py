@@ -8,7 +8,7 @@ import pytest
 
 from conftest import BIN, REPO, tool_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def run(cmd):
