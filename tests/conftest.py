@@ -244,8 +244,9 @@ def tally(record_property):
     return add
 
 
-# --- pytest-ansible's molecule support: it parametrizes its molecule_scenario fixture with every molecule scenario git
-# tracks. Each tests/molecule/ file runs only the one its SCENARIO names, so that --dist loadfile runs two at once.
+# --- What runs, in which order. pytest-ansible's molecule support parametrizes its molecule_scenario fixture with
+# every molecule scenario git tracks; each tests/molecule/ file runs only the one its SCENARIO names, so that
+# --dist loadfile runs two at once.
 
 
 def pytest_collection_modifyitems(config, items):
